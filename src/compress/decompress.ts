@@ -1,0 +1,95 @@
+// Streaming decompressors for gzip (node's zlib) and zstd (node's own where it has one, else fzstd,
+// a pure-JS decoder that installs with no native build and no download).
+import { Transform, type TransformCallback } from 'node:stream';
+import zlib from 'node:zlib';
+import { Decompress as FzstdDecompress } from 'fzstd';
+import { FormatError } from '../errors.js';
+import { sniffCompression, type Compression } from './sniff.js';
+
+type ZlibWithZstd = typeof zlib & { createZstdDecompress?: () => Transform };
+
+export function createDecompressor(kind: Compression, label: string): Transform {
+  if (kind === 'gzip') return wrapErrors(zlib.createGunzip(), 'gzip', label);
+  if (kind === 'zstd') {
+    const native = (zlib as ZlibWithZstd).createZstdDecompress;
+    return native ? wrapErrors(native(), 'zstd', label) : new FzstdTransform(label);
+  }
+  return new Transform({ transform: (chunk, _enc, cb) => cb(null, chunk) });
+}
+
+/** Rewrites zlib's errors into one-line FormatErrors that name the input. */
+function wrapErrors(t: Transform, what: string, label: string): Transform {
+  const origDestroy = t._destroy.bind(t);
+  t._destroy = (err, cb) => {
+    origDestroy(err && !(err instanceof FormatError) ? new FormatError(`${label}: corrupt ${what} stream (${err.message})`, { file: label }) : err, cb);
+  };
+  return t;
+}
+
+class FzstdTransform extends Transform {
+  private readonly decoder: FzstdDecompress;
+  private readonly label: string;
+  private sawInput = false;
+
+  constructor(label: string) {
+    super();
+    this.label = label;
+    this.decoder = new FzstdDecompress((chunk) => {
+      // fzstd reuses no buffers it hands out, but copy the view into a Buffer without copying bytes.
+      this.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    });
+  }
+
+  _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.sawInput ||= chunk.length > 0;
+    try {
+      this.decoder.push(chunk);
+      cb();
+    } catch (err) {
+      cb(new FormatError(`${this.label}: corrupt zstd stream (${(err as Error).message})`, { file: this.label }));
+    }
+  }
+
+  _flush(cb: TransformCallback): void {
+    try {
+      this.decoder.push(new Uint8Array(0), true);
+      cb();
+    } catch (err) {
+      const msg = (err as Error).message;
+      cb(new FormatError(`${this.label}: ${/unexpected EOF|end/i.test(msg) ? 'truncated' : 'corrupt'} zstd stream (${msg})`, { file: this.label }));
+    }
+  }
+}
+
+/**
+ * Peeks at the first bytes of a stream to pick a decompressor, without losing them.
+ * Returns the compression found and a stream of the decompressed bytes.
+ */
+export async function peek(stream: AsyncIterable<Buffer>, n: number): Promise<{ head: Buffer; rest: AsyncIterable<Buffer> }> {
+  const it = stream[Symbol.asyncIterator]();
+  const parts: Buffer[] = [];
+  let got = 0;
+  let done = false;
+  while (got < n) {
+    const r = await it.next();
+    if (r.done) {
+      done = true;
+      break;
+    }
+    parts.push(r.value);
+    got += r.value.length;
+  }
+  const head = Buffer.concat(parts);
+  async function* rest(): AsyncGenerator<Buffer> {
+    if (head.length) yield head;
+    if (done) return;
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield r.value;
+    }
+  }
+  return { head, rest: rest() };
+}
+
+export { sniffCompression };
