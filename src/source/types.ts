@@ -70,6 +70,8 @@ export interface OpenOptions {
   /** Where stdin or a compressed archive may be spooled (the store's temp area). */
   tmpDir: string;
   limits?: Partial<SourceLimits>;
+  /** The stream read for input '-' (default process.stdin); injectable for tests. */
+  stdin?: Readable;
 }
 
 export interface SourceLimits {

@@ -1,0 +1,193 @@
+// Each command: parse its arguments, call the library, print the result.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UsageError } from '../errors.js';
+import { gc, verifyStore } from '../store/maintenance.js';
+import { listImages, removeImage } from '../store/images.js';
+import { Store } from '../store/store.js';
+import { shortDigest } from '../spec/digest.js';
+import { importImage } from '../ops/import-image.js';
+import { exportToFile, flatten } from '../ops/flatten.js';
+import { createProgress, formatBytes, type Progress } from './progress.js';
+import { printTable } from './table.js';
+
+export type Command = (argv: string[]) => Promise<number>;
+
+const COMMON = {
+  store: { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+} as const;
+
+const SELECT = {
+  image: { type: 'string' },
+  platform: { type: 'string' },
+} as const;
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+export function parse<O extends Options>(argv: string[], options: O, positionals: [min: number, max: number], what: string) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError(`${what}: ${(err as Error).message}`);
+  }
+  const n = parsed.positionals.length;
+  if (n < positionals[0] || n > positionals[1]) throw new UsageError(`usage: ${what}`);
+  return parsed;
+}
+
+export async function openStore(values: { store?: string }): Promise<Store> {
+  return Store.open(values.store);
+}
+
+/** Aborts long work on Ctrl-C so staging directories are removed before exit. */
+export function abortOnSignal(): AbortSignal {
+  const controller = new AbortController();
+  const onSignal = (): void => controller.abort(new UsageError('interrupted'));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return controller.signal;
+}
+
+export function importProgress(progress: Progress) {
+  return (p: { bytesRead: number; bytesTotal: number; layersDone: number; layersTotal: number }): void =>
+    progress.update(`importing: layer ${p.layersDone}/${p.layersTotal}, ${formatBytes(p.bytesRead)} of ${formatBytes(p.bytesTotal)}`);
+}
+
+const importCommand: Command = async (argv) => {
+  const { values, positionals } = parse(argv, { ...COMMON, ...SELECT }, [1, Infinity], 'stratum import IMAGE... [--image REF] [--platform OS/ARCH]');
+  const store = await openStore(values);
+  const progress = createProgress(!values.quiet);
+  for (const input of positionals) {
+    const r = await importImage(store, input, { image: values.image, platform: values.platform, onProgress: importProgress(progress), signal: abortOnSignal() });
+    progress.done();
+    const name = r.image.names[0] ?? shortDigest(r.image.manifestDigest);
+    process.stdout.write(`${name}\t${r.image.manifestDigest}\t${r.format}\t${r.layersUnpacked} layers unpacked, ${r.layersReused} already in the store\n`);
+  }
+  return 0;
+};
+
+const imagesCommand: Command = async (argv) => {
+  const { values } = parse(argv, { ...COMMON, json: { type: 'boolean' } }, [0, 0], 'stratum images [--json]');
+  const images = await listImages(await openStore(values));
+  if (values.json) {
+    process.stdout.write(JSON.stringify(images, null, 2) + '\n');
+    return 0;
+  }
+  const rows = images.map((img) => [
+    img.names.join(', ') || '<none>',
+    shortDigest(img.manifestDigest),
+    img.platform ? [img.platform.os, img.platform.architecture, img.platform.variant].filter(Boolean).join('/') : '',
+    formatBytes(img.layers.reduce((n, l) => n + l.size, 0)),
+    String(img.layers.length),
+  ]);
+  printTable(['NAME', 'DIGEST', 'PLATFORM', 'SIZE', 'LAYERS'], rows);
+  return 0;
+};
+
+const rmCommand: Command = async (argv) => {
+  const { values, positionals } = parse(argv, COMMON, [1, Infinity], 'stratum rm NAME...');
+  const store = await openStore(values);
+  for (const ref of positionals) {
+    const image = await removeImage(store, ref);
+    process.stdout.write(`removed ${ref} (${shortDigest(image.manifestDigest)}); run "stratum gc" to free its blobs\n`);
+  }
+  return 0;
+};
+
+const gcCommand: Command = async (argv) => {
+  const { values } = parse(argv, COMMON, [0, 0], 'stratum gc');
+  const r = await gc(await openStore(values));
+  process.stdout.write(`removed ${r.blobsRemoved} blobs and ${r.layersRemoved} unpacked layers, freed ${formatBytes(r.bytesFreed)}\n`);
+  return 0;
+};
+
+const verifyCommand: Command = async (argv) => {
+  const { values } = parse(argv, COMMON, [0, 0], 'stratum verify');
+  const progress = createProgress(!values.quiet);
+  const r = await verifyStore(await openStore(values), (what) => progress.update(`verifying ${what}`));
+  progress.done();
+  for (const p of r.problems) process.stdout.write(`DAMAGED ${p.what} ${p.digest ?? ''}: ${p.detail}\n`);
+  process.stdout.write(`${r.blobs} blobs, ${r.layers} layers, ${r.files} files checked: ${r.problems.length ? `${r.problems.length} problems` : 'ok'}\n`);
+  return r.problems.length ? 1 : 0;
+};
+
+const PLAN_OPTIONS = {
+  ...COMMON,
+  ...SELECT,
+  layers: { type: 'string' },
+  path: { type: 'string', multiple: true },
+} as const;
+
+function planValues(values: { image?: string; platform?: string; layers?: string; path?: string[] }) {
+  let layers: number | undefined;
+  if (values.layers !== undefined) {
+    layers = Number(values.layers);
+    if (!/^\d+$/.test(values.layers)) throw new UsageError(`--layers takes a whole number, not "${values.layers}"`);
+  }
+  return { image: values.image, platform: values.platform, layers, paths: values.path };
+}
+
+export const flattenCommand: Command = async (argv) => {
+  const { values, positionals } = parse(argv, { ...PLAN_OPTIONS, force: { type: 'boolean' } }, [2, 2], 'flatten IMAGE OUT [--force] [--layers N] [--path P]... [--image REF] [--platform OS/ARCH]');
+  const store = await openStore(values);
+  const progress = createProgress(!values.quiet);
+  const { planned, report } = await flatten(store, positionals[0], positionals[1], {
+    ...planValues(values),
+    force: values.force,
+    signal: abortOnSignal(),
+    onProgress: importProgress(progress),
+    onWriteProgress: (p) => progress.update(`writing: ${p.files} files, ${formatBytes(p.bytes)}`),
+  });
+  progress.done();
+  const skipped = Object.entries(report.skipped as Record<string, number>).filter(([, n]) => n > 0);
+  if (skipped.length) {
+    process.stderr.write(`stratum: not root: could not keep ${skipped.map(([k, n]) => `${n} ${k}`).join(', ')} (the store's index has them; "stratum export" keeps them all)\n`);
+  }
+  for (const w of planned.tree.warnings.slice(0, 20)) process.stderr.write(`stratum: warning: ${w.message}\n`);
+  if (planned.tree.warnings.length > 20) process.stderr.write(`stratum: … and ${planned.tree.warnings.length - 20} more warnings\n`);
+  if (!values.quiet) {
+    process.stderr.write(`${positionals[1]}: ${report.files} files, ${report.dirs} directories, ${report.symlinks} symlinks, ${report.hardlinks} hardlinks, ${formatBytes(report.bytes)}\n`);
+  }
+  return 0;
+};
+
+const exportCommand: Command = async (argv) => {
+  const { values, positionals } = parse(argv, PLAN_OPTIONS, [2, 2], 'stratum export IMAGE FILE|- [--layers N] [--path P]...');
+  const store = await openStore(values);
+  const progress = createProgress(!values.quiet);
+  await exportToFile(store, positionals[0], positionals[1], { ...planValues(values), signal: abortOnSignal(), onProgress: importProgress(progress) });
+  progress.done();
+  return 0;
+};
+
+export const COMMANDS: Record<string, Command> = {
+  import: importCommand,
+  images: imagesCommand,
+  rm: rmCommand,
+  gc: gcCommand,
+  verify: verifyCommand,
+  flatten: flattenCommand,
+  export: exportCommand,
+};
+
+export function usage(): string {
+  return `stratum: take container images apart without Docker
+
+usage: stratum COMMAND [options]
+
+  import IMAGE...          read archives into the store (verify, unpack each layer once)
+  images                   list stored images
+  rm NAME...               forget an image (blobs stay until gc)
+  gc                       remove blobs and layers no image references
+  verify                   re-hash the store and report damage
+  flatten IMAGE OUT        write the final root filesystem into directory OUT
+  export IMAGE FILE|-      the same tree as one tar
+
+IMAGE is an archive (docker save, docker-archive, oci-archive; gzip/zstd ok), an OCI layout
+directory, - for stdin, or a name or digest already in the store.
+
+common options: --store DIR   --image REF   --platform OS/ARCH[/VARIANT]   -q   --debug
+exit codes: 0 ok, 1 failure (bad input, integrity, not found...), 2 usage
+`;
+}

@@ -1,0 +1,51 @@
+// The CLI: a thin shell over the library. Only this folder prints or exits.
+import { StratumError, UsageError } from '../errors.js';
+import { COMMANDS, usage } from './commands.js';
+
+export async function main(argv: string[]): Promise<number> {
+  const debug = argv.includes('--debug');
+  const [name, ...rest] = argv.filter((a) => a !== '--debug');
+  try {
+    if (!name || name === '--help' || name === '-h' || name === 'help') {
+      process.stdout.write(usage());
+      return name ? 0 : 2;
+    }
+    if (name === '--version' || name === '-V') {
+      process.stdout.write('stratum 0.1.0\n');
+      return 0;
+    }
+    const command = COMMANDS[name];
+    if (!command) throw new UsageError(`unknown command "${name}" (see stratum --help)`);
+    return await command(rest);
+  } catch (err) {
+    return reportError(err, debug);
+  }
+}
+
+/** One line on stderr, never a stack trace unless --debug; the exit code comes from the error's category. */
+export function reportError(err: unknown, debug: boolean): number {
+  if (err instanceof StratumError) {
+    process.stderr.write(`stratum: ${oneLine(err.message)}\n`);
+    if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
+    return err.exitCode;
+  }
+  const e = err as Error;
+  process.stderr.write(`stratum: internal error: ${oneLine(e?.message ?? String(err))}\n`);
+  if (debug && e?.stack) process.stderr.write(`${e.stack}\n`);
+  return 1;
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s*\n\s*/g, ' ');
+}
+
+export function run(argv: string[]): void {
+  main(argv).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.exitCode = reportError(err, argv.includes('--debug'));
+    },
+  );
+}

@@ -1,0 +1,22 @@
+// stratum's library API: open a store, import archives, plan and write the final tree.
+export * from './errors.js';
+export { parseDigest, digestOf, shortDigest, type Digest } from './spec/digest.js';
+export { MediaType } from './spec/media-types.js';
+export type * from './spec/types.js';
+export { normalizeReference, matchesReference } from './spec/reference.js';
+export { Store, defaultStoreRoot } from './store/store.js';
+export { listImages, findImage, removeImage, readConfig, type StoredImage, type StoredLayer } from './store/images.js';
+export { gc, verifyStore, type GcResult, type VerifyProblem } from './store/maintenance.js';
+export { DEFAULT_LAYER_LIMITS, type LayerLimitValues } from './store/limits.js';
+export { openArchive } from './source/open-archive.js';
+export type { ImageArchive, SourceImage, SourceFormat, ImageCandidate, ImageSelector } from './source/types.js';
+export { importImage, type ImportOptions, type ImportResult, type ImportProgress } from './ops/import-image.js';
+export { resolveImage, layerIndexes, type ResolvedImage } from './ops/resolve-image.js';
+export { planImage, flatten, exportTar, exportToFile, type PlanOptions, type FlattenOptions, type PlannedImage } from './ops/flatten.js';
+export { planTree } from './tree/plan.js';
+export { walkTree } from './tree/walk.js';
+export { lookup } from './tree/resolve.js';
+export type * from './tree/types.js';
+export type { LayerEntry, LayerIndex, EntryKind } from './layer/entry.js';
+export { readTar } from './tar/reader.js';
+export type { TarHeader, TarEntry } from './tar/types.js';

@@ -1,0 +1,84 @@
+// flatten and export: plan the final tree from the layer indexes, then hand it to one writer.
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createWriteStream, promises as fsp } from 'node:fs';
+import path from 'node:path';
+import type { Writable } from 'node:stream';
+import { asStratumError, UsageError } from '../errors.js';
+import { cleanName } from '../layer/names.js';
+import type { Digest } from '../spec/digest.js';
+import type { Store } from '../store/store.js';
+import { planTree } from '../tree/plan.js';
+import type { ContentRef, PlannedTree } from '../tree/types.js';
+import { writeDir, type WriteReport } from '../write/dir-writer.js';
+import { writeTar } from '../write/tar-writer.js';
+import type { ImportOptions } from './import-image.js';
+import { layerIndexes, resolveImage, type ResolvedImage } from './resolve-image.js';
+
+export interface PlanOptions extends ImportOptions {
+  /** Only the first N layers. */
+  layers?: number;
+  /** Only these subtrees (image paths like /etc). */
+  paths?: string[];
+}
+
+export interface PlannedImage extends ResolvedImage {
+  tree: PlannedTree;
+  contentPath: (ref: ContentRef) => string;
+  paths?: string[];
+}
+
+export async function planImage(store: Store, ref: string, opts: PlanOptions = {}): Promise<PlannedImage> {
+  const resolved = await resolveImage(store, ref, opts);
+  const total = resolved.image.layers.length;
+  if (opts.layers !== undefined && (!Number.isInteger(opts.layers) || opts.layers < 0 || opts.layers > total)) {
+    throw new UsageError(`--layers ${opts.layers}: the image has ${total} layers`);
+  }
+  const indexes = await layerIndexes(store, resolved.image);
+  const tree = planTree(indexes, { upTo: opts.layers });
+  const diffIDs: Digest[] = resolved.image.layers.map((l) => l.diffID);
+  const contentPath = (c: ContentRef): string => store.contentPath(diffIDs[c.layer], c.data);
+  const paths = opts.paths?.map((p) => cleanName(Buffer.from(p, 'utf8').toString('latin1')).path);
+  return { ...resolved, tree, contentPath, paths };
+}
+
+export interface FlattenOptions extends PlanOptions {
+  force?: boolean;
+  onWriteProgress?: (p: { files: number; bytes: number }) => void;
+}
+
+export async function flatten(store: Store, ref: string, out: string, opts: FlattenOptions = {}): Promise<{ planned: PlannedImage; report: WriteReport }> {
+  const planned = await planImage(store, ref, opts);
+  const report = await writeDir(planned.tree, out, {
+    contentPath: planned.contentPath,
+    force: opts.force,
+    paths: planned.paths,
+    onProgress: opts.onWriteProgress,
+    signal: opts.signal,
+  });
+  return { planned, report };
+}
+
+export async function exportTar(store: Store, ref: string, output: Writable, opts: PlanOptions = {}): Promise<PlannedImage> {
+  const planned = await planImage(store, ref, opts);
+  await writeTar(planned.tree, output, { contentPath: planned.contentPath, paths: planned.paths });
+  return planned;
+}
+
+/** export to a file is complete or absent: written under a temp name beside it, renamed at the end. */
+export async function exportToFile(store: Store, ref: string, file: string, opts: PlanOptions = {}): Promise<PlannedImage> {
+  if (file === '-') return exportTar(store, ref, process.stdout, opts);
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.stratum-${randomBytes(6).toString('hex')}`);
+  const out = createWriteStream(tmp, { flags: 'wx', mode: 0o644 });
+  try {
+    const planned = await exportTar(store, ref, out, opts);
+    out.end();
+    await once(out, 'finish');
+    await fsp.rename(tmp, file);
+    return planned;
+  } catch (err) {
+    out.destroy();
+    await fsp.rm(tmp, { force: true });
+    throw asStratumError(err, file);
+  }
+}

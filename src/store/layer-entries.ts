@@ -1,0 +1,108 @@
+// Reads one uncompressed layer tar into its index and writes each regular file's content to
+// dataDir/<n>. Small files are written with several in flight, so the parser never waits on one disk write.
+import { createHash } from 'node:crypto';
+import { createWriteStream, promises as fsp } from 'node:fs';
+import { once } from 'node:events';
+import path from 'node:path';
+import { classifyEntry } from '../layer/classify.js';
+import type { LayerEntry } from '../layer/entry.js';
+import { readTar } from '../tar/reader.js';
+import type { LayerLimits } from './limits.js';
+
+const SMALL_FILE = 1024 * 1024;
+const MAX_IN_FLIGHT = 32;
+const MAX_BYTES_IN_FLIGHT = 64 * 1024 * 1024;
+
+export interface ReadEntriesOptions {
+  label: string;
+  limits: LayerLimits;
+  signal?: AbortSignal;
+}
+
+export async function readLayerEntries(tar: AsyncIterable<Buffer>, dataDir: string, opts: ReadEntriesOptions): Promise<{ entries: LayerEntry[]; warnings: string[] }> {
+  const entries: LayerEntry[] = [];
+  const warnings: string[] = [];
+  const writes = new WritePool();
+  let nextData = 0;
+  try {
+    for await (const { header, body } of readTar(tar, { label: opts.label })) {
+      opts.signal?.throwIfAborted();
+      // Overlay-format markers (char 0/0, trusted.overlay.opaque) are read too: that is what the
+      // kernel makes of such a layer once unpacked, and what the issue asks for.
+      const classified = classifyEntry(header, { overlayMarkers: true });
+      for (const w of classified.warnings) warnings.push(w);
+      for (const base of [classified.opaque, classified.entry]) {
+        if (!base) continue;
+        opts.limits.checkEntry(entries.length + 1, base.path, opts.label);
+        const entry: LayerEntry = { ...base };
+        if (entry.kind === 'file' && entry.size > 0) {
+          entry.data = nextData++;
+          entry.sha256 = await writeContent(body, path.join(dataDir, String(entry.data)), entry.size, writes);
+        } else if (entry.kind === 'file') {
+          entry.sha256 = EMPTY_SHA256;
+        }
+        entries.push(entry);
+      }
+    }
+    await writes.drain();
+  } catch (err) {
+    await writes.drain().catch(() => undefined);
+    throw err;
+  }
+  return { entries, warnings };
+}
+
+export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+async function writeContent(body: AsyncIterable<Buffer>, file: string, size: number, pool: WritePool): Promise<string> {
+  const hash = createHash('sha256');
+  if (size <= SMALL_FILE) {
+    const parts: Buffer[] = [];
+    for await (const chunk of body) {
+      hash.update(chunk);
+      parts.push(chunk);
+    }
+    // The chunks may be views into the parser's buffers: copy once so the write owns its bytes.
+    const bytes = parts.length === 1 ? Buffer.from(parts[0]) : Buffer.concat(parts);
+    await pool.add(bytes.length, () => fsp.writeFile(file, bytes, { mode: 0o644 }));
+    return hash.digest('hex');
+  }
+  const out = createWriteStream(file, { mode: 0o644 });
+  for await (const chunk of body) {
+    hash.update(chunk);
+    if (!out.write(chunk)) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+  return hash.digest('hex');
+}
+
+/** Bounds the writes in flight by count and bytes; the first failure is rethrown. */
+class WritePool {
+  private readonly pending = new Set<Promise<void>>();
+  private bytes = 0;
+  private failure: unknown;
+
+  async add(bytes: number, write: () => Promise<void>): Promise<void> {
+    if (this.failure) throw this.failure;
+    while (this.pending.size >= MAX_IN_FLIGHT || (this.bytes + bytes > MAX_BYTES_IN_FLIGHT && this.pending.size > 0)) {
+      await Promise.race(this.pending);
+      if (this.failure) throw this.failure;
+    }
+    this.bytes += bytes;
+    const p: Promise<void> = write()
+      .catch((err) => {
+        this.failure ??= err;
+      })
+      .finally(() => {
+        this.bytes -= bytes;
+        this.pending.delete(p);
+      });
+    this.pending.add(p);
+  }
+
+  async drain(): Promise<void> {
+    await Promise.all(this.pending);
+    if (this.failure) throw this.failure;
+  }
+}

@@ -1,0 +1,162 @@
+// Folds layer indexes, bottom to top, into the final tree. Each layer's whiteouts and opaque markers
+// act on the layers below it (OCI layer.md), then its entries apply in tar order the way containerd
+// applies them: parents resolve through symlinks inside the root, dir over dir merges, anything else
+// replaces. Pure: no filesystem, no content bytes.
+import { FormatError, UsageError } from '../errors.js';
+import type { LayerEntry } from '../layer/entry.js';
+import { displayPath, splitPath } from '../layer/names.js';
+import { resolveError, resolvePath, type Resolved } from './resolve.js';
+import type { DirNode, Inode, LeafNode, Meta, PlannedTree, PlanWarning } from './types.js';
+
+export interface PlanLayer {
+  entries: readonly LayerEntry[];
+}
+
+export interface PlanOptions {
+  /** Apply only the first N layers. */
+  upTo?: number;
+}
+
+export function planTree(layers: ReadonlyArray<PlanLayer>, opts: PlanOptions = {}): PlannedTree {
+  const count = layerCount(layers.length, opts.upTo);
+  const root = newDir({ mode: 0o755, uid: 0, gid: 0, mtime: 0 }, -1);
+  const warnings: PlanWarning[] = [];
+  for (let i = 0; i < count; i++) new LayerApplier(root, i, warnings).apply(layers[i].entries);
+  return { root, warnings };
+}
+
+function layerCount(available: number, upTo: number | undefined): number {
+  if (upTo === undefined) return available;
+  if (Number.isInteger(upTo) && upTo >= 0 && upTo <= available) return upTo;
+  throw new UsageError(`cannot plan the first ${upTo} layers of an image with ${available}`, { expected: available, actual: upTo });
+}
+
+class LayerApplier {
+  /** Paths of this layer's entries so far, to spot duplicates. */
+  private readonly seen = new Set<string>();
+
+  constructor(
+    private readonly root: DirNode,
+    private readonly layer: number,
+    private readonly warnings: PlanWarning[],
+  ) {}
+
+  apply(entries: readonly LayerEntry[]): void {
+    for (const e of entries) if (isMarker(e)) this.hideLower(e);
+    for (const e of entries) if (!isMarker(e)) this.add(e);
+  }
+
+  /** Runs before any entry of the layer is added, so it only ever removes lower-layer content. */
+  private hideLower(e: LayerEntry): void {
+    if (e.kind === 'opaque') {
+      // Dropping the map is O(1) however large the subtree: many markers stay linear (GHSA-rp3h-jf77-q9p4).
+      this.dirAt(e.path, e).children = new Map();
+      return;
+    }
+    const [dir, base] = splitPath(e.path);
+    if (base === '') return;
+    this.dirAt(dir, e).children.delete(base);
+  }
+
+  private add(e: LayerEntry): void {
+    if (this.seen.has(e.path)) this.warn('W_DUPLICATE_ENTRY', e.path, 'duplicate entry in one layer; the last one wins');
+    this.seen.add(e.path);
+    if (e.path === '') return this.setRoot(e);
+    const linked = e.kind === 'hardlink' ? this.hardlinkTarget(e) : undefined;
+    const [dir, base] = splitPath(e.path);
+    const parent = this.dirAt(dir, e);
+    const existing = parent.children.get(base);
+    if (e.kind === 'dir' && existing?.kind === 'dir') return this.setDir(existing, e);
+    // A new node even when a leaf is replaced: other hardlinked names keep the old inode.
+    parent.children.set(base, linked ? { kind: 'leaf', inode: linked } : this.newNode(e));
+  }
+
+  private setRoot(e: LayerEntry): void {
+    if (e.kind === 'dir') return this.setDir(this.root, e);
+    this.warn('W_ROOT_ENTRY', e.path, `${e.kind} entry for the image root ignored`);
+  }
+
+  private setDir(dir: DirNode, e: LayerEntry): void {
+    dir.meta = metaOf(e);
+    dir.layer = this.layer;
+    delete dir.implied;
+  }
+
+  private newNode(e: LayerEntry): DirNode | LeafNode {
+    if (e.kind === 'dir') return newDir(metaOf(e), this.layer);
+    return { kind: 'leaf', inode: this.newInode(e) };
+  }
+
+  private newInode(e: LayerEntry): Inode {
+    if (e.kind === 'hardlink' || e.kind === 'whiteout' || e.kind === 'opaque' || e.kind === 'dir') {
+      throw new FormatError(`${this.where(e.path)}: a ${e.kind} entry cannot be an inode`, this.context(e.path));
+    }
+    const inode: Inode = { kind: e.kind, meta: metaOf(e), size: e.kind === 'file' ? e.size : 0, layer: this.layer };
+    if (e.sha256 !== undefined) inode.sha256 = e.sha256;
+    if (e.kind === 'symlink') inode.linkname = e.linkname ?? '';
+    if (e.devmajor !== undefined) inode.devmajor = e.devmajor;
+    if (e.devminor !== undefined) inode.devminor = e.devminor;
+    if (e.kind === 'file' && e.size > 0 && e.data !== undefined) inode.content = { layer: this.layer, data: e.data };
+    return inode;
+  }
+
+  /** The last component is not followed, so a link to a symlink links the symlink (EDGE #71). */
+  private hardlinkTarget(e: LayerEntry): Inode {
+    const target = e.linkname ?? '';
+    const r = resolvePath(this.root, target, { followLast: false });
+    const problem = !r.ok ? 'does not exist' : r.node.kind === 'dir' ? 'is a directory' : undefined;
+    if (!r.ok && (r.reason === 'loop' || r.reason === 'target-too-long')) throw resolveError(r.reason, r.path, this.where(e.path));
+    if (!r.ok || r.node.kind === 'dir') {
+      throw new FormatError(`${this.where(e.path)}: hardlink target ${show(target)} ${problem}`, { ...this.context(e.path), target }, 'E_HARDLINK_TARGET');
+    }
+    return r.node.inode;
+  }
+
+  /** The directory at `path`, every component followed, missing ones implied (containerd mkparent). */
+  private dirAt(path: string, e: LayerEntry): DirNode {
+    const r = resolvePath(this.root, path, { followLast: true, create: impliedDir });
+    if (r.ok && r.node.kind === 'dir') return r.node;
+    throw this.parentError(r, e);
+  }
+
+  private parentError(r: Resolved, e: LayerEntry): Error {
+    if (!r.ok && (r.reason === 'loop' || r.reason === 'target-too-long')) return resolveError(r.reason, r.path, this.where(e.path));
+    const at = r.path;
+    return new FormatError(`${this.where(e.path)}: parent is not a directory (${show(at)} is not one)`, { ...this.context(e.path), parent: at }, 'E_NOT_DIR');
+  }
+
+  private warn(code: string, path: string, message: string): void {
+    this.warnings.push({ code, message: `${this.where(path)}: ${message}`, layer: this.layer, path });
+  }
+
+  private where(path: string): string {
+    return `layer ${this.layer}: ${show(path)}`;
+  }
+
+  private context(path: string): { layer: number; path: string } {
+    return { layer: this.layer, path };
+  }
+}
+
+function isMarker(e: LayerEntry): boolean {
+  return e.kind === 'whiteout' || e.kind === 'opaque';
+}
+
+function metaOf(e: LayerEntry): Meta {
+  const meta: Meta = { mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime };
+  if (e.xattrs !== undefined) meta.xattrs = e.xattrs;
+  return meta;
+}
+
+function newDir(meta: Meta, layer: number): DirNode {
+  return { kind: 'dir', meta, children: new Map(), layer };
+}
+
+/** Implied directories look like the ones Docker and containerd create: 0755, root-owned, epoch (EDGE #77). */
+function impliedDir(): DirNode {
+  return { ...newDir({ mode: 0o755, uid: 0, gid: 0, mtime: 0 }, -1), implied: true };
+}
+
+function show(path: string): string {
+  return path === '' ? '/' : displayPath(path);
+}

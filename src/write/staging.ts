@@ -1,0 +1,81 @@
+// The staging directory next to OUT: built privately, renamed into place whole, or removed without a trace.
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { IoError, UsageError } from '../errors.js';
+
+/** What was at OUT when we started: decides how the finished tree gets there. */
+export type OutState = 'absent' | 'empty-dir' | 'replace';
+
+export async function inspectOut(out: string, force: boolean): Promise<OutState> {
+  let st;
+  try {
+    st = await fs.lstat(out);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'absent';
+    throw err;
+  }
+  if (st.isDirectory() && (await fs.readdir(out)).length === 0) return 'empty-dir';
+  if (force) return 'replace';
+  const what = st.isDirectory() ? 'a directory that is not empty' : 'not a directory';
+  throw new UsageError(`output ${out} already exists and is ${what}; choose a new path or pass --force to replace it`, { file: out });
+}
+
+function siblingName(out: string, tag: string): string {
+  return path.join(path.dirname(out), `.${path.basename(out)}.stratum-${tag}${randomBytes(6).toString('hex')}`);
+}
+
+/** Mode 0700: until the rename nobody else may traverse it (setuid binaries inside, CVE-2021-41091). */
+export async function createStaging(out: string): Promise<string> {
+  await fs.mkdir(path.dirname(out), { recursive: true });
+  const staging = siblingName(out, '');
+  await fs.mkdir(staging, { mode: 0o700 });
+  return staging;
+}
+
+/** Puts the finished tree at OUT. When replacing, the old tree is moved aside first and restored if the swap fails. */
+export async function installStaging(staging: string, out: string, state: OutState): Promise<void> {
+  if (state !== 'replace') {
+    // rename(2) replaces an empty directory atomically and refuses (ENOTEMPTY) one that filled up meanwhile.
+    await fs.rename(staging, out);
+    return;
+  }
+  const old = siblingName(out, 'old-');
+  await fs.rename(out, old);
+  try {
+    await fs.rename(staging, out);
+  } catch (err) {
+    await fs.rename(old, out);
+    throw err;
+  }
+  try {
+    await removeTree(old);
+  } catch (err) {
+    throw new IoError(`${out} was replaced, but the previous contents could not be removed from ${old}`, { file: old }, 'E_IO_LEFTOVER', {
+      cause: err,
+    });
+  }
+}
+
+/**
+ * Removes a tree we wrote. A first attempt usually suffices; as non-root, directories already given their final
+ * read-only modes refuse unlinking, so open them up (never following symlinks) and retry.
+ */
+export async function removeTree(dir: string): Promise<void> {
+  try {
+    await fs.rm(dir, { recursive: true, force: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EACCES' && code !== 'EPERM') throw err;
+    await openUp(Buffer.from(dir));
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function openUp(dir: Buffer): Promise<void> {
+  const st = await fs.lstat(dir);
+  if (!st.isDirectory()) return;
+  await fs.chmod(dir, 0o700);
+  const names = await fs.readdir(dir, { encoding: 'buffer' });
+  for (const name of names) await openUp(Buffer.concat([dir, Buffer.from('/'), name]));
+}

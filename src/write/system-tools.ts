@@ -1,0 +1,99 @@
+// What Node cannot do itself — mknod and setxattr — done by the stock tools, once per write rather than once per node.
+import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { Inode } from '../tree/types.js';
+
+interface RunResult {
+  code: number;
+  stderr: string;
+}
+
+/** 'missing' when the tool is not installed, so callers can skip and count instead of failing the write. */
+function run(cmd: string, args: string[], cwd: string): Promise<RunResult | 'missing'> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    let stderr = '';
+    child.stderr.setEncoding('latin1').on('data', (s: string) => (stderr += s));
+    child.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? resolve('missing') : reject(err)));
+    child.on('close', (code) => resolve({ code: code ?? 1, stderr }));
+  });
+}
+
+export interface SpecialNode {
+  path: string;
+  inode: Inode;
+}
+
+/**
+ * Creates device nodes and FIFOs in `scratch` under plain ASCII names with one shell, then links each into place.
+ * Plain names because argv cannot carry non-UTF-8 bytes from Node; link rather than rename because link refuses
+ * to replace anything that is already there.
+ */
+export async function makeSpecialNodes(staging: string, scratch: string, nodes: readonly SpecialNode[]): Promise<void> {
+  if (nodes.length === 0) return;
+  const lines = nodes.map(({ inode }, i) =>
+    inode.kind === 'fifo'
+      ? `mkfifo -m 600 n${i}`
+      : `mknod -m 600 n${i} ${inode.kind === 'char' ? 'c' : 'b'} ${deviceNumber(inode.devmajor)} ${deviceNumber(inode.devminor)}`,
+  );
+  const res = await run('sh', ['-ec', lines.join('\n')], scratch);
+  if (res === 'missing' || res.code !== 0) {
+    const why = res === 'missing' ? 'sh is not installed' : res.stderr.trim();
+    throw Object.assign(new Error(`creating device nodes failed: ${why}`), { code: 'EMKNOD', syscall: 'mknod' });
+  }
+  for (const [i, { path: rel }] of nodes.entries()) {
+    const tmp = path.join(scratch, `n${i}`);
+    await fs.link(tmp, Buffer.from(`${staging}/${rel}`, 'latin1'));
+    await fs.unlink(tmp);
+  }
+}
+
+function deviceNumber(n: number | undefined): number {
+  const v = n ?? 0;
+  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new RangeError(`device number ${v} out of range`);
+  return v;
+}
+
+/** Names never applied: host policy labels that would be wrong on this host (as umoci does). */
+const NEVER = new Set(['security.selinux', 'system.nfs4_acl']);
+
+/** Whether an xattr can be set; the kernel refuses user.* on anything but regular files and directories. */
+export function xattrApplicable(name: string, kind: Inode['kind'] | 'dir', privileged: boolean): boolean {
+  if (NEVER.has(name)) return false;
+  if (name.startsWith('user.')) return kind === 'file' || kind === 'dir';
+  return privileged;
+}
+
+export interface XattrTarget {
+  /** Relative to the staging dir; '.' for its root. */
+  path: string;
+  xattrs: Array<[name: string, base64: string]>;
+}
+
+/** Returns how many attributes were not set (all of them when setfattr is missing). */
+export async function restoreXattrs(staging: string, scratch: string, targets: readonly XattrTarget[]): Promise<number> {
+  const total = targets.reduce((n, t) => n + t.xattrs.length, 0);
+  if (total === 0) return 0;
+  const dump = path.join(scratch, 'xattrs');
+  await fs.writeFile(dump, Buffer.from(targets.map(dumpRecord).join(''), 'latin1'));
+  // -h: set on the name itself, never through a symlink.
+  const res = await run('setfattr', ['-h', `--restore=${dump}`], staging);
+  if (res === 'missing') return total;
+  return res.stderr.split('\n').filter((l) => l.startsWith('setfattr:')).length;
+}
+
+function dumpRecord(t: XattrTarget): string {
+  const attrs = t.xattrs.map(([name, b64]) => {
+    const bytes = Buffer.from(b64, 'base64');
+    // setfattr reads an empty "0s" as a decoding error and silently sets nothing; "" is its spelling of empty.
+    const value = bytes.length === 0 ? '""' : `0s${bytes.toString('base64')}`;
+    return `${quote(name)}=${value}\n`;
+  });
+  return `# file: ${quote(t.path)}\n${attrs.join('')}\n`;
+}
+
+/** getfattr's escaping, which setfattr --restore undoes: \ooo for separators, blanks and control bytes. */
+function quote(s: string): string {
+  return s.replace(/[\x00-\x20\\=\x7f]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+}
