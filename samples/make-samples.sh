@@ -60,7 +60,7 @@ if [ -d "$WORK" ]; then
     rm -rf "$WORK"
 fi
 mkdir -p "$WORK"
-rm -rf "$OUT/oci-layout-gzip" "$OUT/oci-layout-mixed" "$OUT/multiarch" \
+rm -rf "$OUT/oci-layout-gzip" "$OUT/oci-layout-mixed" "$OUT/oci-layout-mislabeled" "$OUT/multiarch" \
        "$OUT/oci-archive-gzip.tar" "$OUT/oci-archive-zstd.tar" "$OUT/docker-archive.tar" \
        "$OUT/docker-archive.tar.gz" "$OUT/docker-archive-v2.tar" "$OUT/oci-archive-v2.tar" "$OUT/multi-image.tar"
 
@@ -149,7 +149,7 @@ layer2() {  # deletions, opaque dir, type changes
     echo 'fake library' > lib/libsample.so.1                           # written through lib -> usr/lib
     ln -s libsample.so.1 usr/lib/libsample.so
     ln hl/orig hl/upper-link                                           # new name for a lower inode (copy-up)
-    sed -i 's/greeting=hello/greeting=bonjour/' etc/app/app.conf       # edit of the xattr'd file
+    printf '# app configuration\ngreeting=bonjour\nworkers=2\n' > etc/app/app.conf  # in-place edit: keeps the xattr
     echo 'added in layer 2' > data/layer2.txt
 }
 
@@ -165,7 +165,7 @@ layer3() {  # the application
 
 layer_v2() {  # v2 changes on top of v1
     local r=$1; cd "$r"
-    printf '# app configuration (v2)\ngreeting=hallo\nworkers=4\nfeature=x\n' > etc/app/app.conf
+    printf '# app configuration (v2)\ngreeting=hallo\nworkers=4\nfeature=x\n' > etc/app/app.conf   # modified (xattr kept)
     rm -rf opt/app/old-data                                            # removed directory
     chmod 0750 opt/app/run.sh                                          # mode change
     chown 1000:1000 opt/app/config.json                                # owner change
@@ -232,15 +232,32 @@ skopeo copy -q "oci:$V2:v2" "docker-archive:$OUT/docker-archive-v2.tar:stratum-s
 skopeo copy -q "oci:$V2:v2" "oci-archive:$OUT/oci-archive-v2.tar:v2"
 podman "${S[@]}" save -q -m --format docker-archive -o "$OUT/multi-image.tar" "$NAME:v1" "$NAME:v2"
 
-# mixed codecs: layer 1 gzip, layer 2 zstd, layer 3 uncompressed. skopeo compresses a whole image one
-# way, but reuses a blob that the destination already holds for the same layer, so the stages are
-# copied in turn with different settings and the earlier tags removed afterwards.
+# mixed codecs: layer 1 gzip, layer 2 zstd, layer 3 uncompressed. skopeo compresses a whole image one way,
+# so the blobs come from skopeo (gzip: the layout above; zstd: a zstd copy of it; plain tar: a dir: copy
+# with --dest-decompress) and the manifest that mixes them is written with jq; umoci gc drops the rest.
 log "oci-layout-mixed"
 M=$OUT/oci-layout-mixed
-skopeo copy -q "$CS$NAME:l1" "oci:$M:stage1"
-skopeo copy -q --dest-compress-format zstd "$CS$NAME:l2" "oci:$M:stage2"
-skopeo copy -q --dest-oci-accept-uncompressed-layers "oci:$L:v1" "oci:$M:v1"
-umoci rm --image "$M:stage1"; umoci rm --image "$M:stage2"; umoci gc --layout "$M"
+cp -a "$L" "$M"
+skopeo copy -q --dest-compress-format zstd "oci:$L:v1" "oci:$WORK/oci-zstd:v1"
+skopeo copy -q --dest-decompress "oci:$L:v1" "dir:$WORK/dir-plain"
+zl=$(skopeo inspect --raw "oci:$WORK/oci-zstd:v1" | jq -c '.layers[1]')
+cp "$WORK/oci-zstd/blobs/sha256/$(jq -r '.digest[7:]' <<< "$zl")" "$M/blobs/sha256/"
+pd=$(skopeo inspect --raw "dir:$WORK/dir-plain" | jq -r '.layers[2].digest[7:]')
+cp "$WORK/dir-plain/$pd" "$M/blobs/sha256/$pd"
+pl=$(jq -nc --arg d "sha256:$pd" --argjson s "$(stat -c %s "$WORK/dir-plain/$pd")" \
+    '{mediaType: "application/vnd.oci.image.layer.v1.tar", digest: $d, size: $s}')
+skopeo inspect --raw "oci:$L:v1" | jq -c --argjson z "$zl" --argjson p "$pl" '.layers[1] = $z | .layers[2] = $p' \
+    | tr -d '\n' > "$WORK/mixed-manifest.json"
+md=$(sha256sum < "$WORK/mixed-manifest.json" | cut -d' ' -f1)
+cp "$WORK/mixed-manifest.json" "$M/blobs/sha256/$md"
+jq -c --arg d "sha256:$md" --argjson s "$(stat -c %s "$WORK/mixed-manifest.json")" \
+    '.manifests[0].digest = $d | .manifests[0].size = $s' "$L/index.json" > "$M/index.json"
+umoci gc --layout "$M"
+
+# a quirk of skopeo 1.9 (containers/image 5.23), kept as a sample: copying from containers-storage with
+# --dest-oci-accept-uncompressed-layers writes plain tar blobs but leaves the media type "tar+gzip".
+log "oci-layout-mislabeled"
+skopeo copy -q --dest-oci-accept-uncompressed-layers "$CS$NAME:v1" "oci:$OUT/oci-layout-mislabeled:v1"
 
 # ------------------------------------------------------------------ multi-platform index
 log "multiarch"
@@ -264,15 +281,16 @@ buildah "${S[@]}" manifest push -q --all --format oci localhost/stratum-multiarc
 # ------------------------------------------------------------------ checks
 log "checks"
 chmod -R a+rX "$OUT"
-for t in oci-layout-gzip:v1 oci-layout-mixed:v1; do
+for t in oci-layout-gzip:v1 oci-layout-mixed:v1 oci-layout-mislabeled:v1; do
     rm -rf "$WORK/unpack"
-    umoci raw unpack --image "$OUT/$t" "$WORK/unpack" > /dev/null
-    echo "umoci raw unpack $t: $(find "$WORK/unpack" | wc -l) entries"
+    if umoci raw unpack --image "$OUT/$t" "$WORK/unpack" > "$WORK/unpack.log" 2>&1; then
+        echo "umoci raw unpack $t: ok, $(find "$WORK/unpack" | wc -l) entries"
+    else echo "umoci raw unpack $t: FAILED: $(tail -n1 "$WORK/unpack.log")"; fi
 done
-for ref in "oci:$OUT/oci-layout-gzip:v1" "oci:$OUT/oci-layout-mixed:v1" "oci-archive:$OUT/oci-archive-gzip.tar" \
+for ref in "oci:$OUT/oci-layout-gzip:v1" "oci:$OUT/oci-layout-mixed:v1" "oci:$OUT/oci-layout-mislabeled:v1" "oci-archive:$OUT/oci-archive-gzip.tar" \
            "oci-archive:$OUT/oci-archive-zstd.tar" "docker-archive:$OUT/docker-archive.tar" \
            "docker-archive:$OUT/docker-archive-v2.tar" "oci-archive:$OUT/oci-archive-v2.tar" \
-           "docker-archive:$OUT/multi-image.tar:stratum-sample:v1" "docker-archive:$OUT/multi-image.tar:stratum-sample:v2" \
+           "docker-archive:$OUT/multi-image.tar:localhost/stratum-sample:v1" "docker-archive:$OUT/multi-image.tar:localhost/stratum-sample:v2" \
            "oci:$OUT/multiarch:latest"; do
     echo "$ref: $(skopeo inspect --raw "$ref" | jq -c '[.layers[]?.mediaType] + [.manifests[]?.platform.architecture]') diff_ids=$(skopeo inspect --config "$ref" | jq -c '[.rootfs.diff_ids[] | .[7:19]]')"
 done
