@@ -1,58 +1,16 @@
 // Each command: parse its arguments, call the library, print the result.
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../errors.js';
 import { gc, verifyStore } from '../store/maintenance.js';
 import { listImages, removeImage } from '../store/images.js';
-import { Store } from '../store/store.js';
 import { shortDigest } from '../spec/digest.js';
 import { importImage } from '../ops/import-image.js';
 import { exportToFile, flatten } from '../ops/flatten.js';
-import { createProgress, formatBytes, type Progress } from './progress.js';
+import { createProgress, formatBytes } from './progress.js';
+import { abortOnSignal, COMMON, importProgress, openStore, parse, SELECT, type Command } from './shared.js';
+export type { Command } from './shared.js';
 import { printTable } from './table.js';
-
-export type Command = (argv: string[]) => Promise<number>;
-
-const COMMON = {
-  store: { type: 'string' },
-  quiet: { type: 'boolean', short: 'q' },
-} as const;
-
-const SELECT = {
-  image: { type: 'string' },
-  platform: { type: 'string' },
-} as const;
-
-type Options = NonNullable<ParseArgsConfig['options']>;
-
-export function parse<O extends Options>(argv: string[], options: O, positionals: [min: number, max: number], what: string) {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw new UsageError(`${what}: ${(err as Error).message}`);
-  }
-  const n = parsed.positionals.length;
-  if (n < positionals[0] || n > positionals[1]) throw new UsageError(`usage: ${what}`);
-  return parsed;
-}
-
-export async function openStore(values: { store?: string }): Promise<Store> {
-  return Store.open(values.store);
-}
-
-/** Aborts long work on Ctrl-C so staging directories are removed before exit. */
-export function abortOnSignal(): AbortSignal {
-  const controller = new AbortController();
-  const onSignal = (): void => controller.abort(new UsageError('interrupted'));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  return controller.signal;
-}
-
-export function importProgress(progress: Progress) {
-  return (p: { bytesRead: number; bytesTotal: number; layersDone: number; layersTotal: number }): void =>
-    progress.update(`importing: layer ${p.layersDone}/${p.layersTotal}, ${formatBytes(p.bytesRead)} of ${formatBytes(p.bytesTotal)}`);
-}
+import { diffCommand } from './diff-command.js';
+import { INSPECT_COMMANDS, INSPECT_USAGE } from './inspect-commands.js';
 
 const importCommand: Command = async (argv) => {
   const { values, positionals } = parse(argv, { ...COMMON, ...SELECT }, [1, Infinity], 'stratum import IMAGE... [--image REF] [--platform OS/ARCH]');
@@ -169,6 +127,8 @@ export const COMMANDS: Record<string, Command> = {
   verify: verifyCommand,
   flatten: flattenCommand,
   export: exportCommand,
+  diff: diffCommand,
+  ...INSPECT_COMMANDS,
 };
 
 export function usage(): string {
@@ -183,7 +143,8 @@ usage: stratum COMMAND [options]
   verify                   re-hash the store and report damage
   flatten IMAGE OUT        write the final root filesystem into directory OUT
   export IMAGE FILE|-      the same tree as one tar
-
+  diff OLD NEW             compare layers, files, config, history, packages (exit 0 same, 1 differ, 2 trouble)
+${INSPECT_USAGE}
 IMAGE is an archive (docker save, docker-archive, oci-archive; gzip/zstd ok), an OCI layout
 directory, - for stdin, or a name or digest already in the store.
 

@@ -5,35 +5,8 @@ import { shortDigest, type Digest } from '../spec/digest.js';
 import type { Platform } from '../spec/types.js';
 import { formatPlatform, hostPlatform, parsePlatform, platformMatches } from './platform.js';
 import { nameMatches } from './reference.js';
-import type { ImageCandidate, ImageSelector, SourceImage } from './types.js';
-
-/** One candidate as a reader produces it, before positions are assigned. */
-export interface ImageEntry {
-  names: string[];
-  /** The top-level entry it came from: entries of one group are the platforms of one image. */
-  group: string;
-  manifestDigest?: Digest;
-  configDigest?: Digest;
-  /** Every digest that identifies it: manifest, config, and the indexes above it. */
-  digests: Digest[];
-  platform?: Platform;
-  /** Why it cannot be imported; load() then throws the matching error. */
-  unavailable?: string;
-  /** Attestations and artifacts: listed, but never an image to unpack. */
-  pseudo?: boolean;
-  load(): Promise<SourceImage>;
-}
-
-export function toCandidates(entries: ImageEntry[]): ImageCandidate[] {
-  return entries.map((e, position) => ({
-    position,
-    names: [...e.names],
-    manifestDigest: e.manifestDigest,
-    configDigest: e.configDigest,
-    platform: e.platform,
-    unavailable: e.unavailable,
-  }));
-}
+import type { ImageEntry } from './entries.js';
+import type { ImageSelector } from './types.js';
 
 /** Resolves a selector to exactly one entry or throws a one-line error listing the candidates. */
 export function selectEntry(entries: ImageEntry[], selector: ImageSelector, label: string, host: Platform = hostPlatform()): ImageEntry {

@@ -3,7 +3,7 @@
 // later streamed straight from their offsets. Reading stops at the end-of-archive marker, like Go.
 import { open, type FileHandle } from 'node:fs/promises';
 import { FormatError, LimitError } from '../errors.js';
-import { BLOCK, blockPadding, dataSize, decodeHeaderBlock, type RawHeader } from '../tar/header.js';
+import { BLOCK, blockPadding, dataSize, decodeHeaderBlock, isHeaderOnly, type RawHeader } from '../tar/header.js';
 import { parseDecimal, parsePax } from '../tar/pax.js';
 import { cleanArchiveName } from './archive-names.js';
 
@@ -50,7 +50,7 @@ export async function indexTar(path: string, label: string, maxEntries: number):
       const { bytesRead } = await fh.read(block, 0, BLOCK, offset);
       const h = decodeAt(block.subarray(0, bytesRead), offset, label);
       if (!h) break;
-      const size = pending.size !== undefined && !isSpecial(h.typeflag) ? pending.size : dataSize(h, offset, label);
+      const size = entrySize(h, pending, offset, label);
       const dataOffset = offset + BLOCK;
       if (dataOffset + size > fileSize) {
         throw new FormatError(`${label}: truncated: entry at offset ${offset} needs ${size} bytes, the file ends first`, { file: label, offset });
@@ -77,6 +77,12 @@ function decodeAt(block: Buffer, offset: number, label: string): RawHeader | nul
     if (offset !== 0 || !(err instanceof FormatError)) throw err;
     throw new FormatError(`${label}: not an image archive (not a tar file, OCI layout directory, or gzip/zstd stream)`, { file: label });
   }
+}
+
+/** A PAX size overrides the header's, except for specials and the types that never carry data. */
+function entrySize(h: RawHeader, pending: Pending, offset: number, label: string): number {
+  if (pending.size === undefined || isSpecial(h.typeflag) || isHeaderOnly(h.typeflag)) return dataSize(h, offset, label);
+  return pending.size;
 }
 
 function isSpecial(typeflag: string): boolean {

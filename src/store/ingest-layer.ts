@@ -107,8 +107,12 @@ async function streamLayer(source: Readable, blobTmp: string, layerTmp: string, 
       opts.onBytes?.(chunk.length);
       const okBlob = blobOut.write(chunk);
       const okDec = decompressor.write(chunk);
-      if (!okBlob) await once(blobOut, 'drain');
-      if (!okDec) await once(decompressor, 'drain');
+      // Listen for both drains before awaiting either: an uncompressed layer's pass-through emits
+      // 'drain' on the next tick, long before the blob file's, and a late listener waits forever.
+      const drains: Promise<unknown>[] = [];
+      if (!okBlob) drains.push(once(blobOut, 'drain'));
+      if (!okDec) drains.push(once(decompressor, 'drain'));
+      if (drains.length) await Promise.all(drains);
     }
     decompressor.end();
     blobOut.end();

@@ -50,12 +50,29 @@ class LayerApplier {
   private hideLower(e: LayerEntry): void {
     if (e.kind === 'opaque') {
       // Dropping the map is O(1) however large the subtree: many markers stay linear (GHSA-rp3h-jf77-q9p4).
-      this.dirAt(e.path, e).children = new Map();
+      this.markerDirAt(e.path, e).children = new Map();
       return;
     }
     const [dir, base] = splitPath(e.path);
     if (base === '') return;
-    this.dirAt(dir, e).children.delete(base);
+    this.markerDirAt(dir, e).children.delete(base);
+  }
+
+  /**
+   * Like dirAt, but a lower non-directory in the way is replaced by an implied directory: the
+   * marker's own layer holds that directory, and overlayfs shows it over the lower file
+   * (buildah writes `d/.wh..wh..opq` when a file became a directory).
+   */
+  private markerDirAt(path: string, e: LayerEntry): DirNode {
+    for (;;) {
+      const r = resolvePath(this.root, path, { followLast: true, create: impliedDir });
+      if (r.ok && r.node.kind === 'dir') return r.node;
+      if (!r.ok && r.reason !== 'not-dir') throw this.parentError(r, e);
+      const [dir, base] = splitPath(r.path);
+      const parent = resolvePath(this.root, dir, { followLast: true });
+      if (!parent.ok || parent.node.kind !== 'dir') throw this.parentError(r, e);
+      parent.node.children.set(base, impliedDir());
+    }
   }
 
   private add(e: LayerEntry): void {
@@ -104,12 +121,10 @@ class LayerApplier {
   private hardlinkTarget(e: LayerEntry): Inode {
     const target = e.linkname ?? '';
     const r = resolvePath(this.root, target, { followLast: false });
-    const problem = !r.ok ? 'does not exist' : r.node.kind === 'dir' ? 'is a directory' : undefined;
-    if (!r.ok && (r.reason === 'loop' || r.reason === 'target-too-long')) throw resolveError(r.reason, r.path, this.where(e.path));
-    if (!r.ok || r.node.kind === 'dir') {
-      throw new FormatError(`${this.where(e.path)}: hardlink target ${show(target)} ${problem}`, { ...this.context(e.path), target }, 'E_HARDLINK_TARGET');
-    }
-    return r.node.inode;
+    if (r.ok && r.node.kind === 'leaf') return r.node.inode;
+    if (!r.ok && (r.reason === 'loop' || r.reason === 'target-too-long')) throw resolveError(r.reason, r.path, this.where(e.path), this.context(e.path));
+    const problem = r.ok ? 'is a directory' : 'does not exist';
+    throw new FormatError(`${this.where(e.path)}: hardlink target ${show(target)} ${problem}`, { ...this.context(e.path), target }, 'E_HARDLINK_TARGET');
   }
 
   /** The directory at `path`, every component followed, missing ones implied (containerd mkparent). */
@@ -120,7 +135,7 @@ class LayerApplier {
   }
 
   private parentError(r: Resolved, e: LayerEntry): Error {
-    if (!r.ok && (r.reason === 'loop' || r.reason === 'target-too-long')) return resolveError(r.reason, r.path, this.where(e.path));
+    if (!r.ok && (r.reason === 'loop' || r.reason === 'target-too-long')) return resolveError(r.reason, r.path, this.where(e.path), this.context(e.path));
     const at = r.path;
     return new FormatError(`${this.where(e.path)}: parent is not a directory (${show(at)} is not one)`, { ...this.context(e.path), parent: at }, 'E_NOT_DIR');
   }

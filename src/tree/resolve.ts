@@ -1,6 +1,6 @@
 // Path resolution inside a planned tree with chroot semantics: symlinks are followed inside the
 // image root (absolute targets start at the root, '..' stops at it), never on the host.
-import { UnsafeEntryError } from '../errors.js';
+import { type ErrorContext, FormatError, type StratumError, UnsafeEntryError } from '../errors.js';
 import { displayPath, joinPath } from '../layer/names.js';
 import type { DirNode, TreeNode } from './types.js';
 
@@ -32,7 +32,10 @@ export function resolvePath(root: DirNode, path: string, opts: ResolveOptions): 
   while (pending.length > 0) {
     const name = pending.pop()!;
     if (name === '..') {
-      if (names.length > 0) (dirs.pop(), names.pop());
+      if (names.length > 0) {
+        dirs.pop();
+        names.pop();
+      }
       continue;
     }
     const child = childOf(dirs[dirs.length - 1], name, opts.create);
@@ -47,7 +50,10 @@ export function resolvePath(root: DirNode, path: string, opts: ResolveOptions): 
     if (target === undefined) return last ? { ok: true, node: child, path: at(names, name) } : { ok: false, reason: 'not-dir', path: at(names, name) };
     if (++hops > MAX_SYMLINK_HOPS) return { ok: false, reason: 'loop', path: at(names, name) };
     if (target.length > MAX_SYMLINK_TARGET) return { ok: false, reason: 'target-too-long', path: at(names, name) };
-    if (target.startsWith('/')) (dirs.length = 1, names.length = 0);
+    if (target.startsWith('/')) {
+      dirs.length = 1;
+      names.length = 0;
+    }
     const parts = components(target);
     for (let i = parts.length - 1; i >= 0; i--) pending.push(parts[i]);
   }
@@ -56,20 +62,22 @@ export function resolvePath(root: DirNode, path: string, opts: ResolveOptions): 
 
 /**
  * Looks a path up for reading (`stratum cat`): undefined when it does not exist.
- * Throws UnsafeEntryError for a symlink loop.
+ * Throws for a symlink loop (UnsafeEntryError) or a target too long to follow.
  */
 export function lookup(root: DirNode, path: string, opts: { followLast: boolean }): { node: TreeNode; path: string } | undefined {
   const r = resolvePath(root, path, { followLast: opts.followLast });
   if (r.ok) return { node: r.node, path: r.path };
-  if (r.reason === 'loop' || r.reason === 'target-too-long') throw resolveError(r.reason, r.path, displayPath(path));
+  if (r.reason === 'loop' || r.reason === 'target-too-long') throw resolveError(r.reason, r.path, displayPath(path), { path });
   return undefined;
 }
 
-/** The error for a resolution that cannot end; `where` is display text (e.g. "layer 2: etc/x"), `at` a byte-string path. */
-export function resolveError(reason: 'loop' | 'target-too-long', at: string, where: string): UnsafeEntryError {
-  const what = reason === 'loop' ? `symlink loop (more than ${MAX_SYMLINK_HOPS} links followed)` : `symlink target longer than ${MAX_SYMLINK_TARGET} bytes`;
-  const code = reason === 'loop' ? 'E_SYMLINK_LOOP' : 'E_SYMLINK_TOO_LONG';
-  return new UnsafeEntryError(`${where}: ${what} at ${displayPath(at)}`, { path: at }, code);
+/** The error for a resolution that cannot end; `where` is display text (e.g. "layer 2: etc/x"), `at` where it stopped. */
+export function resolveError(reason: 'loop' | 'target-too-long', at: string, where: string, context: ErrorContext): StratumError {
+  const ctx = { ...context, at };
+  if (reason === 'loop') {
+    return new UnsafeEntryError(`${where}: symlink loop (more than ${MAX_SYMLINK_HOPS} links followed) at ${displayPath(at)}`, ctx, 'E_SYMLINK_LOOP');
+  }
+  return new FormatError(`${where}: symlink ${displayPath(at)} has a target longer than ${MAX_SYMLINK_TARGET} bytes`, ctx, 'E_SYMLINK_TOO_LONG');
 }
 
 function childOf(dir: DirNode, name: string, create: (() => DirNode) | undefined): TreeNode | undefined {

@@ -1,6 +1,7 @@
 // What a writer emits: the planned tree as a parents-first, bytewise-sorted list, optionally cut down to a few subtrees.
 import { NotFoundError, UnsafeEntryError, UsageError } from '../errors.js';
 import type { DirNode, Inode, PlannedTree, TreeNode } from '../tree/types.js';
+import { walkTree } from '../tree/walk.js';
 
 export interface WriteEntry {
   /** Cleaned path, a latin1 byte string; never '' (the root is handled by the writers themselves). */
@@ -9,29 +10,23 @@ export interface WriteEntry {
 }
 
 /**
- * Every entry below the root in write order. Names are validated here, not trusted: the planner cleans them,
- * but a writer that joins an unchecked '..' or '/' into a filesystem path is how tar extractors escape.
- * Our own walk rather than tree/walk.ts because the check needs each name on its own, before it is joined.
+ * Every entry below the root in write order (tree/walk.ts: parents first, siblings bytewise). Names are validated
+ * here, not trusted: the planner cleans them, but a writer that joins an unchecked '..' or '/' into a filesystem
+ * path is how tar extractors escape. Each directory's names are checked on their own, before any is joined.
  */
 export function listEntries(tree: PlannedTree, paths?: readonly string[]): WriteEntry[] {
   const wanted = paths === undefined ? undefined : selection(tree.root, paths);
+  assertSafeChildren(tree.root, '');
   const out: WriteEntry[] = [];
-  visit(tree.root, '', wanted, out);
+  for (const item of walkTree(tree.root)) {
+    if (item.node.kind === 'dir') assertSafeChildren(item.node, item.path);
+    if (wanted === undefined || isSelected(wanted, item.path)) out.push(item);
+  }
   return out;
 }
 
-function visit(dir: DirNode, prefix: string, wanted: Selection | undefined, out: WriteEntry[]): void {
-  // Strings of latin1 chars compare by UTF-16 code unit, which here is the byte: the default sort is bytewise.
-  const names = [...dir.children.keys()].sort();
-  for (const name of names) {
-    assertSafeName(name, prefix);
-    const path = prefix === '' ? name : `${prefix}/${name}`;
-    const mark = wanted === undefined ? 'all' : wanted.get(path);
-    if (mark === undefined) continue;
-    const node = dir.children.get(name)!;
-    out.push({ path, node });
-    if (node.kind === 'dir') visit(node, path, mark === 'all' ? undefined : wanted, out);
-  }
+function assertSafeChildren(dir: DirNode, path: string): void {
+  for (const name of dir.children.keys()) assertSafeName(name, path);
 }
 
 export function assertSafeName(name: string, parent: string): void {
@@ -47,11 +42,12 @@ export function assertSafeName(name: string, parent: string): void {
 /** 'all': the path and everything below it; 'ancestor': only the directory itself, on the way to a wanted path. */
 type Selection = Map<string, 'all' | 'ancestor'>;
 
-function selection(root: DirNode, paths: readonly string[]): Selection {
+/** undefined when the root itself is asked for: that is everything. */
+function selection(root: DirNode, paths: readonly string[]): Selection | undefined {
   const wanted: Selection = new Map();
   for (const p of paths) {
     checkCleaned(p);
-    if (p === '') return new Map([['', 'all']]);
+    if (p === '') return undefined;
     findNode(root, p);
     const parts = p.split('/');
     for (let i = 1; i < parts.length; i++) {
@@ -61,6 +57,14 @@ function selection(root: DirNode, paths: readonly string[]): Selection {
     wanted.set(p, 'all');
   }
   return wanted;
+}
+
+function isSelected(wanted: Selection, p: string): boolean {
+  if (wanted.has(p)) return true;
+  for (let i = p.lastIndexOf('/'); i > 0; i = p.lastIndexOf('/', i - 1)) {
+    if (wanted.get(p.slice(0, i)) === 'all') return true;
+  }
+  return false;
 }
 
 function checkCleaned(p: string): void {

@@ -74,5 +74,11 @@ export async function applyOwner(dst: Buffer, meta: Meta, id: Identity, always =
 
 export async function applyModeAndTimes(dst: Buffer, kind: Inode['kind'] | 'dir', meta: Meta): Promise<void> {
   if (kind !== 'symlink') await fs.chmod(dst, meta.mode & 0o7777);
-  await fs.lutimes(dst, meta.mtime, meta.mtime);
+  const t = fsTime(meta.mtime);
+  await fs.lutimes(dst, t, t);
+}
+
+/** Node turns a negative number of seconds into "now"; a Date goes through as is (at millisecond precision). */
+function fsTime(seconds: number): number | Date {
+  return seconds >= 0 ? seconds : new Date(seconds * 1000);
 }

@@ -30,6 +30,8 @@ export async function createStaging(out: string): Promise<string> {
   await fs.mkdir(path.dirname(out), { recursive: true });
   const staging = siblingName(out, '');
   await fs.mkdir(staging, { mode: 0o700 });
+  // mkdir inherits a setgid bit from the parent; clear it so everything inside gets our own group, as applyOwner assumes.
+  await fs.chmod(staging, 0o700);
   return staging;
 }
 

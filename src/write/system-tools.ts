@@ -30,7 +30,7 @@ export interface SpecialNode {
  * Plain names because argv cannot carry non-UTF-8 bytes from Node; link rather than rename because link refuses
  * to replace anything that is already there.
  */
-export async function makeSpecialNodes(staging: string, scratch: string, nodes: readonly SpecialNode[]): Promise<void> {
+export async function makeSpecialNodes(target: (rel: string) => Buffer, scratch: string, nodes: readonly SpecialNode[]): Promise<void> {
   if (nodes.length === 0) return;
   const lines = nodes.map(({ inode }, i) =>
     inode.kind === 'fifo'
@@ -44,7 +44,7 @@ export async function makeSpecialNodes(staging: string, scratch: string, nodes: 
   }
   for (const [i, { path: rel }] of nodes.entries()) {
     const tmp = path.join(scratch, `n${i}`);
-    await fs.link(tmp, Buffer.from(`${staging}/${rel}`, 'latin1'));
+    await fs.link(tmp, target(rel));
     await fs.unlink(tmp);
   }
 }

@@ -1,0 +1,301 @@
+#!/usr/bin/env node
+// bench/flatten.mjs — stratum flatten against umoci, GNU tar and the cost of writing the result.
+//
+//   node bench/flatten.mjs [--runs N] [--only REGEX] [--work DIR] [--json FILE]
+//   npm run bench -- --runs 5
+//
+// See bench/README.md for what each row means. Plain Node ESM: no build step of its own
+// (stratum itself must be built: dist/).
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  REPO, STRATUM, TIME, checkBuilt, countTree, die, ensureTool, fmtMB, fmtS, hostInfo, isRoot, log, median, rmrf, run, sync, table, timed,
+} from './lib.mjs';
+
+const HELP = `usage: node bench/flatten.mjs [options]
+
+  --runs N       runs per row (default 3); the table shows medians
+  --only REGEX   only the rows whose id matches (ids: stratum-cold, stratum-cold-docker,
+                 stratum-cold-zstd, stratum-import, stratum-warm, umoci, tar-replay, floor, gunzip)
+  --work DIR     scratch directory for stores and outputs (default $STRATUM_BENCH_WORK or /tmp/stratum-bench)
+  --json FILE    also write the results as JSON
+  -h, --help
+
+env: STRATUM_BENCH_IMAGE   directory of the bench image (default $TMPDIR/stratum-corpus/corpus/debian,
+                           built with ../shared/corpus/make-corpus.sh debian when missing)
+`;
+
+const TARGETS = { coldVsUmoci: 0.6, coldVsTar: 1.3, warmVsFloor: 1.2, rssMB: 150 };
+
+// ------------------------------------------------------------------------------------ options
+let opts;
+try {
+  opts = parseArgs({
+    options: {
+      runs: { type: 'string', default: '3' },
+      only: { type: 'string' },
+      work: { type: 'string', default: process.env.STRATUM_BENCH_WORK || '/tmp/stratum-bench' },
+      json: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }).values;
+} catch (err) {
+  die(`${err.message}\n${HELP}`, 2);
+}
+if (opts.help) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+const RUNS = Number(opts.runs);
+if (!Number.isInteger(RUNS) || RUNS < 1) die(`--runs takes a whole number ≥ 1, not "${opts.runs}"`, 2);
+const ONLY = opts.only ? new RegExp(opts.only) : null;
+const WORK = path.resolve(opts.work);
+
+// ------------------------------------------------------------------------------------ the image
+const DEFAULT_IMAGE = path.join(process.env.TMPDIR || '/tmp', 'stratum-corpus', 'corpus', 'debian');
+const IMAGE_DIR = path.resolve(process.env.STRATUM_BENCH_IMAGE || DEFAULT_IMAGE);
+const MAKE_CORPUS = path.resolve(REPO, '..', 'shared', 'corpus', 'make-corpus.sh');
+
+function findImage(dir) {
+  const files = fs.existsSync(dir) ? fs.readdirSync(dir) : [];
+  const pick = (re) => {
+    const f = files.filter((n) => re.test(n) && !n.includes('podman')).sort()[0];
+    return f ? path.join(dir, f) : null;
+  };
+  const img = {
+    dir,
+    ociTar: pick(/\.oci\.tar$/),
+    dockerTar: pick(/\.docker\.tar$/),
+    zstdTar: pick(/\.oci-zstd\.tar$/),
+    layout: fs.existsSync(path.join(dir, 'oci', 'index.json')) ? path.join(dir, 'oci') : null,
+    rootfsZst: fs.existsSync(path.join(dir, 'groundtruth', 'rootfs.tar.zst')) ? path.join(dir, 'groundtruth', 'rootfs.tar.zst') : null,
+    manifestTsv: fs.existsSync(path.join(dir, 'groundtruth', 'manifest.tsv')) ? path.join(dir, 'groundtruth', 'manifest.tsv') : null,
+  };
+  img.complete = !!(img.ociTar && img.layout && img.rootfsZst);
+  return img;
+}
+
+let image = findImage(IMAGE_DIR);
+if (!image.complete) {
+  const missing = ['ociTar', 'layout', 'rootfsZst'].filter((k) => !image[k]).join(', ');
+  if (process.env.STRATUM_BENCH_IMAGE) die(`STRATUM_BENCH_IMAGE=${IMAGE_DIR} lacks ${missing} (want NAME.oci.tar, oci/ and groundtruth/rootfs.tar.zst)`);
+  if (!isRoot()) die(`the bench image is missing (${IMAGE_DIR}: no ${missing}); build it as root: sudo ${MAKE_CORPUS} debian`);
+  if (!fs.existsSync(MAKE_CORPUS)) die(`the bench image is missing and ${MAKE_CORPUS} does not exist`);
+  log(`the bench image is missing (${IMAGE_DIR}); building it with ${MAKE_CORPUS} debian.`);
+  log('This takes about 3 minutes on a 2-core machine (debootstrap ~1 min, 4 buildah layers, exports, overlayfs ground truth),');
+  log('longer the first time: it apt-installs umoci, skopeo, buildah, podman, debootstrap… and downloads Debian packages.');
+  const t0 = Date.now();
+  try {
+    run(['bash', MAKE_CORPUS, 'debian'], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, OUT: path.dirname(IMAGE_DIR) } });
+  } catch (err) {
+    die(`make-corpus.sh failed: ${err.message}`);
+  }
+  log(`built in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  image = findImage(IMAGE_DIR);
+  if (!image.complete) die(`make-corpus.sh ran but ${IMAGE_DIR} is still incomplete; see its make-corpus.log`);
+}
+
+// the OCI layout: tag and layer blobs (for umoci, tar replay and gunzip)
+const layoutIndex = JSON.parse(fs.readFileSync(path.join(image.layout, 'index.json'), 'utf8'));
+const top = layoutIndex.manifests[0];
+const TAG = top.annotations?.['org.opencontainers.image.ref.name'] ?? 'corpus';
+const blobPath = (d) => path.join(image.layout, 'blobs', ...d.split(':'));
+const manifest = JSON.parse(fs.readFileSync(blobPath(top.digest), 'utf8'));
+const LAYERS = manifest.layers.map((l) => ({ path: blobPath(l.digest), size: l.size, gzip: /gzip/.test(l.mediaType) }));
+if (!LAYERS.every((l) => l.gzip)) die(`${image.layout}: the tar replay and gunzip rows want gzip layers`);
+const EXPECTED_ENTRIES = image.manifestTsv ? fs.readFileSync(image.manifestTsv, 'utf8').trim().split('\n').filter((l) => l && !l.startsWith('/\t')).length : null;
+
+// ------------------------------------------------------------------------------------ tools
+if (!ensureTool(TIME, 'time')) die(`${TIME} is needed to measure CPU time and peak RSS`);
+if (!ensureTool('zstd', 'zstd')) die('zstd is needed to unpack groundtruth/rootfs.tar.zst');
+const haveUmoci = ensureTool('umoci', 'umoci');
+if (!haveUmoci) log('umoci is missing: its row is skipped');
+
+fs.mkdirSync(WORK, { recursive: true });
+const FINAL_TAR = path.join(WORK, 'final.tar');
+if (!fs.existsSync(FINAL_TAR) || fs.statSync(FINAL_TAR).mtimeMs < fs.statSync(image.rootfsZst).mtimeMs) {
+  log(`making ${FINAL_TAR} from ${image.rootfsZst}`);
+  run(['sh', '-c', 'zstd -dcq "$1" > "$2.tmp" && mv "$2.tmp" "$2"', 'sh', image.rootfsZst, FINAL_TAR]);
+}
+const OUT_ROOT = path.join(WORK, 'out');
+const STORE_COLD = path.join(WORK, 'store-cold');
+const STORE_WARM = path.join(WORK, 'store-warm');
+rmrf(OUT_ROOT);
+fs.mkdirSync(OUT_ROOT);
+
+// ------------------------------------------------------------------------------------ rows
+const node = process.execPath;
+const stratum = (...args) => [node, STRATUM, ...args];
+let warmRef = null;
+
+/**
+ * Each row: argv(out) is the measured command; before(out) and after(out) are setup, not measured.
+ * check: the output directory whose entry count must equal the final tree's (sanity: a fast wrong answer is no win).
+ */
+const ROWS = [
+  {
+    id: 'stratum-cold', label: 'stratum flatten, cold store, oci-archive gzip', input: image.ociTar,
+    before: () => rmrf(STORE_COLD), argv: (out) => stratum('flatten', '-q', '--store', STORE_COLD, image.ociTar, out), check: (out) => out,
+  },
+  {
+    id: 'stratum-cold-docker', label: 'stratum flatten, cold store, docker-archive', input: image.dockerTar,
+    before: () => rmrf(STORE_COLD), argv: (out) => stratum('flatten', '-q', '--store', STORE_COLD, image.dockerTar, out), check: (out) => out,
+  },
+  {
+    id: 'stratum-cold-zstd', label: 'stratum flatten, cold store, oci-archive zstd', input: image.zstdTar,
+    before: () => rmrf(STORE_COLD), argv: (out) => stratum('flatten', '-q', '--store', STORE_COLD, image.zstdTar, out), check: (out) => out,
+  },
+  {
+    id: 'stratum-import', label: 'stratum import only, cold store, oci gzip', input: image.ociTar,
+    before: () => rmrf(STORE_COLD), argv: () => stratum('import', '-q', '--store', STORE_COLD, image.ociTar),
+  },
+  {
+    id: 'stratum-warm', label: 'stratum flatten, warm store', input: image.ociTar,
+    argv: (out) => stratum('flatten', '-q', '--store', STORE_WARM, warmRef, out), check: (out) => out,
+  },
+  {
+    id: 'umoci', label: 'umoci raw unpack', input: haveUmoci ? image.layout : null,
+    argv: (out) => ['umoci', 'raw', 'unpack', '--image', `${image.layout}:${TAG}`, out], check: (out) => out,
+  },
+  {
+    id: 'tar-replay', label: 'GNU tar -xzf of each layer in order', input: image.layout,
+    before: (out) => fs.mkdirSync(out),
+    argv: (out) => ['sh', '-c', 'out=$1; shift; for b; do tar -xzf "$b" -C "$out" || exit; done', 'sh', out, ...LAYERS.map((l) => l.path)],
+  },
+  {
+    id: 'floor', label: 'GNU tar -xf of the final tree (floor)', input: FINAL_TAR,
+    before: (out) => fs.mkdirSync(out), argv: (out) => ['tar', '-xf', FINAL_TAR, '-C', out], check: (out) => out,
+  },
+  {
+    id: 'gunzip', label: 'gzip -dc of each layer > /dev/null', input: image.layout,
+    argv: () => ['sh', '-c', 'for b; do gzip -dc "$b" > /dev/null || exit; done', 'sh', ...LAYERS.map((l) => l.path)],
+  },
+].filter((r) => r.input && (!ONLY || ONLY.test(r.id)));
+if (!ROWS.length) die(`no rows match --only ${opts.only}`, 2);
+if (ROWS.some((r) => r.id.startsWith('stratum'))) checkBuilt();
+
+// ------------------------------------------------------------------------------------ run
+const host = hostInfo(WORK);
+log(`image ${IMAGE_DIR} (${LAYERS.length} layers${EXPECTED_ENTRIES ? `, ${EXPECTED_ENTRIES} entries in the final tree` : ''}); work dir ${WORK}`);
+log(`${host.cpus} CPUs, load average ${host.loadavg.join(' ')}, nice ${host.nice}; ${ROWS.length} rows × ${RUNS} runs, warm page cache`);
+if (host.loadavg[0] > host.cpus * 0.5) log(`warning: the machine is busy (load ${host.loadavg[0]} on ${host.cpus} CPUs): wall times will be noisy`);
+
+// warm the page cache with every input so the first row does not pay for disk reads the others do not
+for (const f of [image.ociTar, image.dockerTar, image.zstdTar, FINAL_TAR, ...LAYERS.map((l) => l.path)].filter(Boolean)) {
+  run(['sh', '-c', 'cat "$1" > /dev/null', 'sh', f]);
+}
+
+if (ROWS.some((r) => r.id === 'stratum-warm')) {
+  rmrf(STORE_WARM);
+  const t0 = Date.now();
+  const out = run(stratum('import', '-q', '--store', STORE_WARM, image.ociTar));
+  warmRef = out.trim().split('\n').pop().split('\t')[1];
+  if (!/^sha256:[0-9a-f]{64}$/.test(warmRef ?? '')) die(`stratum import printed no manifest digest: ${JSON.stringify(out)}`);
+  log(`warm store: imported ${path.basename(image.ociTar)} as ${warmRef.slice(0, 19)} in ${((Date.now() - t0) / 1000).toFixed(1)} s (not measured)`);
+}
+
+const results = Object.fromEntries(ROWS.map((r) => [r.id, { id: r.id, label: r.label, argv: null, runs: [], errors: [], sanity: null }]));
+for (let i = 0; i < RUNS; i++) {
+  for (const row of ROWS) {
+    const res = results[row.id];
+    const out = path.join(OUT_ROOT, `${row.id}-${i + 1}`);
+    rmrf(out);
+    row.before?.(out);
+    sync();
+    const argv = row.argv(out);
+    res.argv ??= argv.map((a) => a.replace(out, '$OUT'));
+    const r = await timed(argv, { cwd: REPO });
+    if (!r.ok) {
+      const msg = `exit ${r.code}: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`;
+      res.errors.push(msg);
+      log(`${row.id} run ${i + 1}: FAILED ${msg}`);
+    } else {
+      res.runs.push({ wall: r.wall, user: r.user, sys: r.sys, cpu: r.cpu, rssKB: r.rssKB });
+      log(`${row.id} run ${i + 1}: ${fmtS(r.wall)} wall, ${fmtS(r.cpu)} CPU, ${fmtMB(r.rssKB)}`);
+      if (i === 0 && row.check && EXPECTED_ENTRIES !== null) {
+        const n = countTree(row.check(out));
+        res.sanity = { entries: n, expected: EXPECTED_ENTRIES, ok: n === EXPECTED_ENTRIES };
+        if (n !== EXPECTED_ENTRIES) log(`warning: ${row.id} wrote ${n} entries, the final tree has ${EXPECTED_ENTRIES}`);
+      }
+    }
+    rmrf(out);
+    row.after?.(out);
+  }
+}
+rmrf(STORE_COLD);
+rmrf(OUT_ROOT);
+host.loadavgAfter = (await import('node:os')).default.loadavg().map((x) => +x.toFixed(2));
+
+// ------------------------------------------------------------------------------------ report
+for (const res of Object.values(results)) {
+  const rs = res.runs;
+  res.median = rs.length ? {
+    wall: median(rs.map((x) => x.wall)),
+    cpu: median(rs.map((x) => x.cpu)),
+    user: median(rs.map((x) => x.user)),
+    sys: median(rs.map((x) => x.sys)),
+    rssKB: Math.max(...rs.map((x) => x.rssKB)),
+  } : null;
+  res.min = rs.length ? Math.min(...rs.map((x) => x.wall)) : undefined;
+  res.max = rs.length ? Math.max(...rs.map((x) => x.wall)) : undefined;
+}
+const m = (id) => results[id]?.median ?? null;
+const ratio = (a, b) => (m(a) && m(b) ? +(m(a).wall / m(b).wall).toFixed(2) : null);
+
+const rows = Object.values(results).map((r) => [
+  r.id,
+  r.label,
+  r.median ? fmtS(r.median.wall) : 'failed',
+  r.median && r.runs.length > 1 ? `${r.min.toFixed(2)}–${r.max.toFixed(2)}` : '',
+  r.median ? fmtS(r.median.cpu) : '-',
+  r.median ? `${r.median.user.toFixed(2)}+${r.median.sys.toFixed(2)}` : '-',
+  r.median ? fmtMB(r.median.rssKB) : '-',
+  `${r.runs.length}/${RUNS}`,
+]);
+const lines = [];
+lines.push(`stratum flatten bench — ${host.date.slice(0, 16).replace('T', ' ')} UTC, ${host.cpus} × ${host.cpuModel}, node ${host.node}, ${host.workFs} work dir, load ${host.loadavg[0]} → ${host.loadavgAfter[0]}`);
+lines.push(`image: ${IMAGE_DIR} (${LAYERS.length} layers, ${EXPECTED_ENTRIES ?? '?'} entries); stratum ${host.stratum || '?'}; ${RUNS} runs per row, warm page cache`);
+lines.push('');
+lines.push(table(['row', 'what', 'wall (median)', 'wall range', 'CPU', 'user+sys', 'peak RSS', 'ok'], rows, 'llrrrrrr'));
+lines.push('');
+
+const ratios = {
+  'stratum cold / umoci': ratio('stratum-cold', 'umoci'),
+  'stratum cold / tar replay': ratio('stratum-cold', 'tar-replay'),
+  'stratum warm / write floor': ratio('stratum-warm', 'floor'),
+  'umoci / tar replay': ratio('umoci', 'tar-replay'),
+  'umoci / write floor': ratio('umoci', 'floor'),
+  'stratum import / stratum cold': ratio('stratum-import', 'stratum-cold'),
+};
+lines.push(table(['ratio (median wall)', 'value'], Object.entries(ratios).filter(([, v]) => v !== null).map(([k, v]) => [k, `${v.toFixed(2)}×`]), 'lr'));
+lines.push('');
+
+const stratumRss = Object.values(results).filter((r) => r.id.startsWith('stratum') && r.median).map((r) => [r.id, r.median.rssKB]);
+const worstRss = stratumRss.sort((a, b) => b[1] - a[1])[0];
+const verdict = (v, limit) => (v === null || v === undefined ? 'n/a ' : v <= limit ? 'PASS' : 'MISS');
+const targets = [
+  { target: `stratum cold ≤ ${TARGETS.coldVsUmoci}× umoci raw unpack`, value: ratios['stratum cold / umoci'], limit: TARGETS.coldVsUmoci, unit: '×' },
+  { target: `stratum cold ≤ ${TARGETS.coldVsTar}× GNU tar replay`, value: ratios['stratum cold / tar replay'], limit: TARGETS.coldVsTar, unit: '×' },
+  { target: `stratum warm ≤ ${TARGETS.warmVsFloor}× write floor`, value: ratios['stratum warm / write floor'], limit: TARGETS.warmVsFloor, unit: '×' },
+  { target: `stratum peak RSS ≤ ${TARGETS.rssMB} MB (worst row${worstRss ? `: ${worstRss[0]}` : ''})`, value: worstRss ? Math.round(worstRss[1] / 1024) : null, limit: TARGETS.rssMB, unit: ' MB' },
+];
+for (const t of targets) t.verdict = verdict(t.value, t.limit).trim();
+lines.push(table(['target (issue 3)', 'measured', 'verdict'], targets.map((t) => [t.target, t.value === null ? '-' : `${t.value}${t.unit}`, t.verdict]), 'lrl'));
+const sanityBad = Object.values(results).filter((r) => r.sanity && !r.sanity.ok);
+if (sanityBad.length) {
+  lines.push('');
+  for (const r of sanityBad) lines.push(`WARNING: ${r.id} wrote ${r.sanity.entries} entries; the final tree has ${r.sanity.expected}`);
+}
+const failed = Object.values(results).filter((r) => r.errors.length);
+if (failed.length) {
+  lines.push('');
+  for (const r of failed) lines.push(`FAILED ${r.id}: ${r.errors[0]}`);
+}
+process.stdout.write(lines.join('\n') + '\n');
+
+if (opts.json) {
+  const doc = { host, image: { dir: IMAGE_DIR, tag: TAG, layers: LAYERS, entries: EXPECTED_ENTRIES }, runs: RUNS, rows: results, ratios, targets, table: lines.join('\n') };
+  fs.writeFileSync(opts.json, JSON.stringify(doc, null, 2) + '\n');
+  log(`results written to ${opts.json}`);
+}

@@ -1,0 +1,138 @@
+// Files on the final filesystems: one pair walk over the two planned trees. Content is compared by the
+// sha256 the layer indexes already hold, so no file is read; sizes and hardlink groups are gathered on the way.
+import type { Inode, Meta, PlannedTree, TreeNode } from '../tree/types.js';
+import { attribute, type LayerLabels } from './attribution.js';
+import type { PathMatcher } from './glob.js';
+import { LinkTracker } from './links.js';
+import { nodeKind, nodeLayer, nodeSize, showPath } from './paths.js';
+import { SizeTally } from './size.js';
+import type { Detail, FileChange, FileStatus, SizeReport } from './types.js';
+import { walkPair } from './walk-pair.js';
+
+export interface FileDiffOptions {
+  oldLabels: LayerLabels;
+  newLabels: LayerLabels;
+  /** Compare modification times too (off by default: they differ in nearly every rebuild). */
+  mtime?: boolean;
+  ignore?: PathMatcher;
+}
+
+export interface FileDiff {
+  /** In tree order: depth first, names in byte order. */
+  changes: FileChange[];
+  size: SizeReport;
+}
+
+interface Found {
+  seq: number;
+  raw: string;
+  change: FileChange;
+}
+
+export function diffFiles(oldTree: PlannedTree, newTree: PlannedTree, opts: FileDiffOptions): FileDiff {
+  const sizes = new SizeTally();
+  const links = new LinkTracker();
+  const found: Found[] = [];
+  let seq = 0;
+  walkPair(oldTree.root, newTree.root, (path, o, n) => {
+    if (path !== '' && opts.ignore?.(path)) return false;
+    seq++;
+    sizes.add(0, path, o);
+    sizes.add(1, path, n);
+    if (o?.kind === 'leaf') links.record(0, path, o.inode);
+    if (n?.kind === 'leaf') links.record(1, path, n.inode);
+    if (o?.kind === 'leaf' && n?.kind === 'leaf') links.both({ path, seq, old: o, new: n });
+    const change = comparePair(path, o, n, opts);
+    if (change) found.push({ seq, raw: path, change });
+  });
+  const changes = withLinkChanges(found, links, opts);
+  return { changes, size: sizes.report(changes) };
+}
+
+function comparePair(path: string, o: TreeNode | undefined, n: TreeNode | undefined, opts: FileDiffOptions): FileChange | undefined {
+  if (!o && !n) return undefined;
+  if (!o) return makeChange('A', path, o, n, [], opts);
+  if (!n) return makeChange('D', path, o, n, [], opts);
+  const details = compareNodes(o, n, opts.mtime ?? false);
+  if (details.length === 0) return undefined;
+  return makeChange(details[0].field === 'type' ? 'T' : 'M', path, o, n, details, opts);
+}
+
+function makeChange(status: FileStatus, path: string, o: TreeNode | undefined, n: TreeNode | undefined, details: Detail[], opts: FileDiffOptions): FileChange {
+  const change: FileChange = { status, path: showPath(path), kind: {}, size: {}, details };
+  if (o) {
+    change.kind.old = nodeKind(o);
+    change.size.old = nodeSize(o);
+  }
+  if (n) {
+    change.kind.new = nodeKind(n);
+    change.size.new = nodeSize(n);
+  }
+  // What NEW holds came from NEW's layers; a removal is explained by the OLD layer that had made the path.
+  const attribution = n ? attribute(opts.newLabels, nodeLayer(n)) : o ? attribute(opts.oldLabels, nodeLayer(o)) : undefined;
+  if (attribution) change.attribution = attribution;
+  return change;
+}
+
+/** What differs between two nodes at the same path; a type change comes first. */
+export function compareNodes(o: TreeNode, n: TreeNode, mtime: boolean): Detail[] {
+  const details: Detail[] = [];
+  const ok = nodeKind(o);
+  const nk = nodeKind(n);
+  if (ok !== nk) details.push({ field: 'type', old: ok, new: nk });
+  else if (o.kind === 'leaf' && n.kind === 'leaf') inodeDetails(o.inode, n.inode, details);
+  details.push(...metaDetails(metaOf(o), metaOf(n), mtime));
+  return details;
+}
+
+function inodeDetails(o: Inode, n: Inode, out: Detail[]): void {
+  if (o.kind === 'file') {
+    if ((o.sha256 ?? '') !== (n.sha256 ?? '') || o.size !== n.size) out.push({ field: 'content', old: o.sha256 ?? null, new: n.sha256 ?? null });
+    if (o.size !== n.size) out.push({ field: 'size', old: o.size, new: n.size });
+  } else if (o.kind === 'symlink') {
+    if (o.linkname !== n.linkname) out.push({ field: 'target', old: o.linkname ?? '', new: n.linkname ?? '' });
+  } else if (o.kind === 'char' || o.kind === 'block') {
+    const od = `${o.devmajor ?? 0},${o.devminor ?? 0}`;
+    const nd = `${n.devmajor ?? 0},${n.devminor ?? 0}`;
+    if (od !== nd) out.push({ field: 'device', old: od, new: nd });
+  }
+}
+
+function metaOf(node: TreeNode): Meta {
+  return node.kind === 'dir' ? node.meta : node.inode.meta;
+}
+
+export function metaDetails(o: Meta, n: Meta, mtime: boolean): Detail[] {
+  const out: Detail[] = [];
+  if (o.mode !== n.mode) out.push({ field: 'mode', old: octal(o.mode), new: octal(n.mode) });
+  if (o.uid !== n.uid) out.push({ field: 'uid', old: o.uid, new: n.uid });
+  if (o.gid !== n.gid) out.push({ field: 'gid', old: o.gid, new: n.gid });
+  xattrDetails(o.xattrs ?? {}, n.xattrs ?? {}, out);
+  if (mtime && o.mtime !== n.mtime) out.push({ field: 'mtime', old: o.mtime, new: n.mtime });
+  return out;
+}
+
+function xattrDetails(o: Record<string, string>, n: Record<string, string>, out: Detail[]): void {
+  const names = [...new Set([...Object.keys(o), ...Object.keys(n)])].sort();
+  for (const name of names) {
+    const ov = o[name] ?? null;
+    const nv = n[name] ?? null;
+    if (ov !== nv) out.push({ field: 'xattr', name, old: ov, new: nv });
+  }
+}
+
+export function octal(mode: number): string {
+  return (mode & 0o7777).toString(8).padStart(4, '0');
+}
+
+/** Links are known only once both walks are complete: add their details, then restore tree order. */
+function withLinkChanges(found: Found[], links: LinkTracker, opts: FileDiffOptions): FileChange[] {
+  const byPath = new Map(found.map((f) => [f.raw, f]));
+  for (const c of links.changed()) {
+    const hit = byPath.get(c.path);
+    if (hit) hit.change.details.push(c.detail);
+    else found.push({ seq: c.seq, raw: c.path, change: makeChange('M', c.path, c.old, c.new, [c.detail], opts) });
+  }
+  found.sort((a, b) => a.seq - b.seq);
+  return found.map((f) => f.change);
+}

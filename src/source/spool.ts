@@ -1,0 +1,54 @@
+// Inputs that cannot be read by offset (stdin, a gzip/zstd-wrapped archive) are copied once into a
+// private temp directory, decompressed on the way, and indexed from there.
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { asStratumError } from '../errors.js';
+import { createDecompressor, peek } from '../compress/decompress.js';
+import { sniffCompression, type Compression } from '../compress/sniff.js';
+
+export interface Spool {
+  /** The plain (decompressed) tar on disk. */
+  path: string;
+  /** Removes the temp directory. */
+  remove(): Promise<void>;
+}
+
+/** The compression of a file, judged by its first bytes. */
+export async function sniffFile(file: string): Promise<Compression> {
+  const fh = await open(file, 'r');
+  try {
+    const head = Buffer.alloc(4);
+    const { bytesRead } = await fh.read(head, 0, 4, 0);
+    return sniffCompression(head.subarray(0, bytesRead));
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Decompresses a file into the temp area. */
+export async function spoolFile(file: string, kind: Compression, tmpDir: string, label: string): Promise<Spool> {
+  return spoolStream(createReadStream(file), kind, tmpDir, label);
+}
+
+/** Copies a stream (stdin) into the temp area, decompressing it when its first bytes say so. */
+export async function spoolInput(input: Readable, tmpDir: string, label: string): Promise<Spool> {
+  const { head, rest } = await peek(input, 4);
+  return spoolStream(Readable.from(rest), sniffCompression(head), tmpDir, label);
+}
+
+async function spoolStream(input: Readable, kind: Compression, tmpDir: string, label: string): Promise<Spool> {
+  await mkdir(tmpDir, { recursive: true });
+  const dir = await mkdtemp(path.join(tmpDir, 'source-'));
+  const remove = () => rm(dir, { recursive: true, force: true });
+  const out = path.join(dir, 'archive.tar');
+  try {
+    await pipeline(input, createDecompressor(kind, label), createWriteStream(out, { flags: 'wx', mode: 0o600 }));
+  } catch (err) {
+    await remove();
+    throw asStratumError(err, label);
+  }
+  return { path: out, remove };
+}

@@ -1,0 +1,190 @@
+// Streaming tar reader with Go archive/tar semantics: one entry at a time, bodies never buffered,
+// PAX/GNU metadata entries folded into the entry they describe, and the input drained after the end marker.
+import { FormatError, LimitError, UnsupportedError } from '../errors.js';
+import { BLOCK, blockPadding, dataSize, decodeHeaderBlock, isZeroBlock, parseString, type RawHeader } from './header.js';
+import { parsePax } from './pax.js';
+import { EntryBody } from './body.js';
+import { applyPax, applySparse, toHeader } from './entry.js';
+import { ByteSource } from './source.js';
+import type { TarEntry } from './types.js';
+
+export interface TarLimits {
+  /** Largest PAX 'x'/'g' record set, GNU long name/link, or sparse map (Go: 1 MiB, CVE-2022-2879). */
+  maxSpecialBytes: number;
+  /** Most regions in one sparse map. */
+  maxSparseRegions: number;
+}
+
+export const DEFAULT_TAR_LIMITS: Readonly<TarLimits> = { maxSpecialBytes: 1 << 20, maxSparseRegions: 100_000 };
+
+export interface ReadTarOptions {
+  /** Names the input in error messages (file path or digest). */
+  label?: string;
+  limits?: Partial<TarLimits>;
+}
+
+const KNOWN_TYPES = new Set(['0', '\0', '7', '1', '2', '3', '4', '5', '6', 'S']);
+
+/** What the metadata entries ('x', 'L', 'K') said about the entry that follows them. */
+interface Pending {
+  pax: Map<string, Buffer> | null;
+  longName: string;
+  longLink: string;
+}
+
+/**
+ * Yields the archive's entries. Each body must be consumed, or is skipped when the next entry is requested.
+ * After the end-of-archive marker the rest of the input is pulled and discarded (never parsed), so a hash
+ * computed upstream covers every byte. Stopping early (break) releases the input without draining it.
+ */
+export async function* readTar(input: AsyncIterable<Buffer>, opts: ReadTarOptions = {}): AsyncGenerator<TarEntry> {
+  const src = new ByteSource(input);
+  const parser = new TarParser(src, opts.label ?? 'tar', { ...DEFAULT_TAR_LIMITS, ...opts.limits });
+  let drained = false;
+  try {
+    for (let entry = await parser.next(); entry; entry = await parser.next()) yield entry;
+    await src.drain();
+    drained = true;
+  } finally {
+    if (!drained) await src.close();
+  }
+}
+
+function describeType(flag: string): string {
+  const c = flag.charCodeAt(0);
+  return c > 0x20 && c < 0x7f ? `'${flag}'` : `0x${c.toString(16).padStart(2, '0')}`;
+}
+
+class TarParser {
+  private body: EntryBody | null = null;
+  /** Padding owed after the last data read. */
+  private pad = 0;
+  private ended = false;
+
+  constructor(
+    private readonly src: ByteSource,
+    private readonly label: string,
+    private readonly limits: TarLimits,
+  ) {}
+
+  async next(): Promise<TarEntry | null> {
+    if (this.ended) return null;
+    await this.finishBody();
+    const pending: Pending = { pax: null, longName: '', longLink: '' };
+    for (;;) {
+      const at = this.src.offset + this.pad;
+      const read = await this.readHeader();
+      if (!read) {
+        this.ended = true;
+        return null;
+      }
+      const [raw, block] = read;
+      const size = dataSize(raw, at, this.label);
+      if (await this.readMeta(raw, size, at, pending)) continue;
+      return this.entry(raw, block, size, at, pending);
+    }
+  }
+
+  private async finishBody(): Promise<void> {
+    const body = this.body;
+    if (!body) return;
+    this.body = null;
+    await body.skipRest();
+  }
+
+  private async readHeader(): Promise<[RawHeader, Buffer] | null> {
+    if (this.pad > 0) {
+      const want = this.pad;
+      this.pad = 0;
+      const got = await this.src.skip(want);
+      // Go would call this a clean end; GNU tar and Python call it truncation, and so do we: an archive
+      // ends on a block boundary.
+      if (got < want) {
+        throw new FormatError(`${this.label}: truncated tar padding: ${want - got} bytes missing at offset ${this.src.offset}`, {
+          file: this.label,
+          offset: this.src.offset,
+        });
+      }
+    }
+    const at = this.src.offset;
+    const block = await this.src.readExact(BLOCK);
+    if (block.length === 0) return null;
+    const raw = decodeHeaderBlock(block, at, this.label);
+    if (raw) return [raw, block];
+    const second = await this.src.readExact(BLOCK);
+    if (second.length === 0 || (second.length === BLOCK && isZeroBlock(second))) return null;
+    if (second.length < BLOCK) decodeHeaderBlock(second, at + BLOCK, this.label); // throws: truncated
+    throw new FormatError(`${this.label}: zero block followed by a non-zero header at offset ${at + BLOCK}`, {
+      file: this.label,
+      offset: at + BLOCK,
+    });
+  }
+
+  /** Handles 'x', 'g', 'L' and 'K'; false when the header describes a real entry. */
+  private async readMeta(raw: RawHeader, size: number, at: number, pending: Pending): Promise<boolean> {
+    switch (raw.typeflag) {
+      case 'x':
+        pending.pax = parsePax(await this.readSpecial(size, at, 'PAX header'), this.label, at);
+        return true;
+      case 'g':
+        // Checked like Go, then dropped. Go hands it back as an entry of its own, so metadata seen before it
+        // never reaches the next file; callers (containerd, moby) then skip it.
+        parsePax(await this.readSpecial(size, at, 'PAX global header'), this.label, at);
+        Object.assign(pending, { pax: null, longName: '', longLink: '' });
+        return true;
+      case 'L':
+      case 'K': {
+        const data = await this.readSpecial(size, at, raw.typeflag === 'L' ? 'GNU long name' : 'GNU long link');
+        const value = parseString(data, 0, data.length);
+        if (raw.typeflag === 'L') pending.longName = value;
+        else pending.longLink = value;
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
+  private async readSpecial(size: number, at: number, what: string): Promise<Buffer> {
+    const max = this.limits.maxSpecialBytes;
+    if (size > max) {
+      throw new LimitError(`${this.label}: ${what} of ${size} bytes exceeds the ${max}-byte limit at offset ${at}`, {
+        file: this.label,
+        offset: at,
+      });
+    }
+    const data = await this.src.readExact(size);
+    if (data.length < size) {
+      throw new FormatError(`${this.label}: truncated ${what}: ${size - data.length} bytes missing at offset ${this.src.offset}`, {
+        file: this.label,
+        offset: this.src.offset,
+      });
+    }
+    this.pad = blockPadding(size);
+    return data;
+  }
+
+  private async entry(raw: RawHeader, block: Buffer, size: number, at: number, pending: Pending): Promise<TarEntry> {
+    if (!KNOWN_TYPES.has(raw.typeflag)) {
+      throw new UnsupportedError(
+        `${this.label}: unhandled tar entry type ${describeType(raw.typeflag)} for ${JSON.stringify(raw.name)} at offset ${at}`,
+        { file: this.label, offset: at, path: raw.name },
+      );
+    }
+    const header = toHeader(raw);
+    if (pending.pax) applyPax(header, pending.pax, this.label, at);
+    if (pending.longName) header.name = pending.longName;
+    if (pending.longLink) header.linkname = pending.longLink;
+    // Go turns an old '\0' entry named "x/" into a directory before sizing its data, so it has none;
+    // a '0' entry named "x/" is a directory to every extractor but keeps its data in the stream.
+    const oldDir = raw.typeflag === '\0' && header.name.endsWith('/');
+    const stored = oldDir ? 0 : dataSize({ ...raw, size: header.size }, at, this.label);
+    if ((raw.typeflag === '0' || raw.typeflag === '\0') && header.name.endsWith('/')) header.type = 'dir';
+    const body = new EntryBody(this.src, stored, this.label, header.name, at);
+    await applySparse(header, raw, block, pending.pax, body, { label: this.label, offset: at, limits: this.limits, src: this.src }, oldDir);
+    if (header.type !== 'file') header.size = 0;
+    this.body = body;
+    this.pad = blockPadding(stored);
+    return { header, body };
+  }
+}

@@ -1,0 +1,213 @@
+// Materialises a planned tree as a directory: built in a private staging dir, renamed to OUT only when complete.
+import { promises as fs } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import type { ContentRef, DirNode, Inode, PlannedTree } from '../tree/types.js';
+import { firstNames, listEntries, type WriteEntry } from './entries.js';
+import { writeFailure, type Progress } from './failure.js';
+import { applyModeAndTimes, applyOwner, createLeaf, stagingPath, type Identity } from './nodes.js';
+import { runPool } from './pool.js';
+import { createStaging, inspectOut, installStaging, removeTree } from './staging.js';
+import { makeSpecialNodes, restoreXattrs, xattrApplicable, type XattrTarget } from './system-tools.js';
+
+export type { Progress } from './failure.js';
+
+export interface WriteDirOptions {
+  contentPath: (ref: ContentRef) => string;
+  /** Replace a non-empty OUT — only once the new tree is complete. */
+  force?: boolean;
+  /** Only these subtrees (cleaned relative paths) and the directories leading to them. */
+  paths?: string[];
+  onProgress?: (p: Progress) => void;
+  signal?: AbortSignal;
+  /** Files in flight at once; the CLI also raises UV_THREADPOOL_SIZE so they actually run in parallel. */
+  concurrency?: number;
+  /** Whether to set owners, make device nodes and set non-user xattrs; defaults to running as root. */
+  privileged?: boolean;
+}
+
+/** What was written, and what could not be kept so the CLI can say so once. Hardlinks count extra names only. */
+export interface WriteReport {
+  files: number;
+  dirs: number;
+  symlinks: number;
+  hardlinks: number;
+  /** Character and block devices and FIFOs. */
+  devices: number;
+  bytes: number;
+  skipped: { owners: number; devices: number; xattrs: number };
+}
+
+interface Leaf {
+  path: string;
+  inode: Inode;
+}
+
+interface Job {
+  out: string;
+  base: Buffer;
+  opts: WriteDirOptions;
+  id: Identity;
+  report: WriteReport;
+  scratch?: string;
+  /** Device nodes we may not create; their other names are skipped too. */
+  skipped: Set<Inode>;
+  /** Files whose mode and times wait until their xattrs are set: a read-only mode would refuse user.* xattrs. */
+  deferred: Leaf[];
+}
+
+export async function writeDir(tree: PlannedTree, out: string, opts: WriteDirOptions): Promise<WriteReport> {
+  const entries = listEntries(tree, opts.paths);
+  const report = emptyReport();
+  let staging: string | undefined;
+  try {
+    const state = await inspectOut(out, opts.force ?? false);
+    staging = await createStaging(out);
+    const job: Job = { out, base: Buffer.from(staging), opts, id: identity(opts), report, skipped: new Set(), deferred: [] };
+    await build(job, tree.root, entries);
+    opts.signal?.throwIfAborted();
+    await installStaging(staging, out, state);
+    return report;
+  } catch (err) {
+    if (staging !== undefined) await removeTree(staging).catch(() => undefined);
+    if (opts.signal?.aborted) throw opts.signal.reason;
+    throw writeFailure(err, out, undefined, report);
+  }
+}
+
+function emptyReport(): WriteReport {
+  return { files: 0, dirs: 0, symlinks: 0, hardlinks: 0, devices: 0, bytes: 0, skipped: { owners: 0, devices: 0, xattrs: 0 } };
+}
+
+function identity(opts: WriteDirOptions): Identity {
+  const uid = process.geteuid?.() ?? -1;
+  return { privileged: opts.privileged ?? uid === 0, uid, gid: process.getegid?.() ?? -1 };
+}
+
+async function build(job: Job, root: DirNode, entries: WriteEntry[]): Promise<void> {
+  const dirs = entries.filter((e): e is WriteEntry & { node: DirNode } => e.node.kind === 'dir');
+  await makeDirs(job, dirs);
+  const first = firstNames(entries);
+  const leaves: Leaf[] = [...first].map(([inode, p]) => ({ path: p, inode }));
+  await makeSpecials(job, root, leaves);
+  const limit = job.opts.concurrency ?? 32;
+  await runPool(leaves, limit, job.opts.signal, (l) => guard(job, l.path, () => writeLeaf(job, l)));
+  const links = entries.filter((e) => e.node.kind === 'leaf' && first.get(e.node.inode) !== e.path);
+  await runPool(links, limit, job.opts.signal, (e) => guard(job, e.path, () => writeLink(job, e, first)));
+  await setXattrs(job, root, dirs, leaves);
+  await runPool(job.deferred, limit, job.opts.signal, (l) => guard(job, l.path, () => finishLeaf(job, l)));
+  if (job.scratch !== undefined) await fs.rm(job.scratch, { recursive: true, force: true });
+  await finishDirs(job, root, dirs);
+}
+
+async function guard(job: Job, rel: string, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    throw writeFailure(err, job.out, rel, job.report);
+  }
+}
+
+/** Top-down and 0700 for now: children must be creatable whatever the final mode, which is set last. */
+async function makeDirs(job: Job, dirs: readonly WriteEntry[]): Promise<void> {
+  for (const { path: rel } of dirs) {
+    job.opts.signal?.throwIfAborted();
+    await guard(job, rel, () => fs.mkdir(stagingPath(job.base, rel), 0o700));
+    job.report.dirs++;
+  }
+}
+
+/** A private scratch dir at the staging root, named so it cannot meet a name of the tree. */
+async function scratchDir(job: Job, root: DirNode): Promise<string> {
+  if (job.scratch !== undefined) return job.scratch;
+  let name: string;
+  do name = `.stratum-scratch-${randomBytes(6).toString('hex')}`;
+  while (root.children.has(name));
+  job.scratch = path.join(job.base.toString(), name);
+  await fs.mkdir(job.scratch, 0o700);
+  return job.scratch;
+}
+
+function isSpecial(inode: Inode): boolean {
+  return inode.kind === 'char' || inode.kind === 'block' || inode.kind === 'fifo';
+}
+
+async function makeSpecials(job: Job, root: DirNode, leaves: readonly Leaf[]): Promise<void> {
+  const specials = leaves.filter((l) => isSpecial(l.inode));
+  // Anyone may make a FIFO; device nodes need CAP_MKNOD, and without it we skip them as containerd does in a userns.
+  const allowed = specials.filter((l) => l.inode.kind === 'fifo' || job.id.privileged);
+  for (const l of specials) if (!allowed.includes(l)) job.skipped.add(l.inode);
+  job.report.skipped.devices += job.skipped.size;
+  if (allowed.length === 0) return;
+  const scratch = await scratchDir(job, root);
+  await guard(job, allowed[0].path, () => makeSpecialNodes((rel) => stagingPath(job.base, rel), scratch, allowed));
+}
+
+async function writeLeaf(job: Job, { path: rel, inode }: Leaf): Promise<void> {
+  if (job.skipped.has(inode)) return;
+  const dst = stagingPath(job.base, rel);
+  if (!isSpecial(inode)) await createLeaf(dst, rel, inode, job.opts.contentPath);
+  if (await applyOwner(dst, inode.meta, job.id)) job.report.skipped.owners++;
+  if (inode.kind !== 'symlink' && applicableXattrs(job, inode.kind, inode.meta.xattrs).length > 0) job.deferred.push({ path: rel, inode });
+  else await applyModeAndTimes(dst, inode.kind, inode.meta);
+  count(job, inode);
+}
+
+function count(job: Job, inode: Inode): void {
+  const r = job.report;
+  if (inode.kind === 'symlink') r.symlinks++;
+  else if (isSpecial(inode)) r.devices++;
+  else {
+    r.files++;
+    r.bytes += inode.size;
+    job.opts.onProgress?.({ files: r.files, bytes: r.bytes });
+  }
+}
+
+async function finishLeaf(job: Job, { path: rel, inode }: Leaf): Promise<void> {
+  await applyModeAndTimes(stagingPath(job.base, rel), inode.kind, inode.meta);
+}
+
+/** link(2) to the first name: it does not follow a symlink, so a hardlinked symlink stays one. */
+async function writeLink(job: Job, e: WriteEntry, first: Map<Inode, string>): Promise<void> {
+  if (e.node.kind !== 'leaf' || job.skipped.has(e.node.inode)) return;
+  await fs.link(stagingPath(job.base, first.get(e.node.inode)!), stagingPath(job.base, e.path));
+  job.report.hardlinks++;
+}
+
+function applicableXattrs(job: Job, kind: Inode['kind'] | 'dir', xattrs: Record<string, string> | undefined): Array<[string, string]> {
+  return Object.entries(xattrs ?? {}).filter(([name]) => xattrApplicable(name, kind, job.id.privileged));
+}
+
+/** One setfattr run for the whole tree, after owners (chown drops security.capability) and before modes and times. */
+async function setXattrs(job: Job, root: DirNode, dirs: readonly WriteEntry[], leaves: readonly Leaf[]): Promise<void> {
+  const targets: XattrTarget[] = [];
+  const add = (rel: string, kind: Inode['kind'] | 'dir', xattrs: Record<string, string> | undefined): void => {
+    const all = Object.keys(xattrs ?? {}).length;
+    const ok = applicableXattrs(job, kind, xattrs);
+    job.report.skipped.xattrs += all - ok.length;
+    if (ok.length > 0) targets.push({ path: rel === '' ? '.' : rel, xattrs: ok });
+  };
+  add('', 'dir', root.meta.xattrs);
+  for (const d of dirs) add(d.path, 'dir', d.node.kind === 'dir' ? d.node.meta.xattrs : undefined);
+  for (const l of leaves) if (!job.skipped.has(l.inode)) add(l.path, l.inode.kind, l.inode.meta.xattrs);
+  if (targets.length === 0) return;
+  const scratch = await scratchDir(job, root);
+  job.report.skipped.xattrs += await restoreXattrs(job.base.toString(), scratch, targets);
+}
+
+/** Deepest first, so setting a directory's times is the last thing that happens inside its parent. */
+async function finishDirs(job: Job, root: DirNode, dirs: readonly WriteEntry[]): Promise<void> {
+  const all: Array<[string, DirNode]> = dirs.map((d) => [d.path, d.node as DirNode]);
+  all.reverse();
+  all.push(['', root]);
+  for (const [rel, dir] of all) {
+    job.opts.signal?.throwIfAborted();
+    await guard(job, rel, async () => {
+      const dst = stagingPath(job.base, rel);
+      // Always chown directories as root: the staging root takes its group from a setgid parent of OUT.
+      if (await applyOwner(dst, dir.meta, job.id, true)) job.report.skipped.owners++;
+      await applyModeAndTimes(dst, 'dir', dir.meta);
+    });
+  }
+}
