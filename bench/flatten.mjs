@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import {
-  REPO, STRATUM, TIME, checkBuilt, countTree, die, ensureTool, fmtMB, fmtS, hostInfo, isRoot, log, median, rmrf, run, sync, table, timed,
+  REPO, TIME, checkBuilt, snapshotStratum, countTree, die, ensureTool, fmtMB, fmtS, hostInfo, isRoot, log, median, rmrf, run, sync, table, timed,
 } from './lib.mjs';
 
 const HELP = `usage: node bench/flatten.mjs [options]
@@ -173,7 +173,11 @@ const ROWS = [
   },
 ].filter((r) => r.input && (!ONLY || ONLY.test(r.id)));
 if (!ROWS.length) die(`no rows match --only ${opts.only}`, 2);
-if (ROWS.some((r) => r.id.startsWith('stratum'))) checkBuilt();
+let STRATUM = null;
+if (ROWS.some((r) => r.id.startsWith('stratum'))) {
+  checkBuilt();
+  STRATUM = snapshotStratum(WORK);
+}
 
 // ------------------------------------------------------------------------------------ run
 const host = hostInfo(WORK);
@@ -241,7 +245,7 @@ for (const res of Object.values(results)) {
   res.max = rs.length ? Math.max(...rs.map((x) => x.wall)) : undefined;
 }
 const m = (id) => results[id]?.median ?? null;
-const ratio = (a, b) => (m(a) && m(b) ? +(m(a).wall / m(b).wall).toFixed(2) : null);
+const ratio = (a, b, k = 'wall') => (m(a) && m(b) ? +(m(a)[k] / m(b)[k]).toFixed(2) : null);
 
 const rows = Object.values(results).map((r) => [
   r.id,
@@ -260,15 +264,21 @@ lines.push('');
 lines.push(table(['row', 'what', 'wall (median)', 'wall range', 'CPU', 'user+sys', 'peak RSS', 'ok'], rows, 'llrrrrrr'));
 lines.push('');
 
-const ratios = {
-  'stratum cold / umoci': ratio('stratum-cold', 'umoci'),
-  'stratum cold / tar replay': ratio('stratum-cold', 'tar-replay'),
-  'stratum warm / write floor': ratio('stratum-warm', 'floor'),
-  'umoci / tar replay': ratio('umoci', 'tar-replay'),
-  'umoci / write floor': ratio('umoci', 'floor'),
-  'stratum import / stratum cold': ratio('stratum-import', 'stratum-cold'),
+const PAIRS = {
+  'stratum cold / umoci': ['stratum-cold', 'umoci'],
+  'stratum cold / tar replay': ['stratum-cold', 'tar-replay'],
+  'stratum warm / write floor': ['stratum-warm', 'floor'],
+  'umoci / tar replay': ['umoci', 'tar-replay'],
+  'umoci / write floor': ['umoci', 'floor'],
+  'stratum import / stratum cold': ['stratum-import', 'stratum-cold'],
 };
-lines.push(table(['ratio (median wall)', 'value'], Object.entries(ratios).filter(([, v]) => v !== null).map(([k, v]) => [k, `${v.toFixed(2)}×`]), 'lr'));
+const ratios = Object.fromEntries(Object.entries(PAIRS).map(([k, [a, b]]) => [k, ratio(a, b)]));
+const cpuRatios = Object.fromEntries(Object.entries(PAIRS).map(([k, [a, b]]) => [k, ratio(a, b, 'cpu')]));
+lines.push(table(
+  ['ratio of medians', 'wall', 'CPU (info)'],
+  Object.keys(PAIRS).filter((k) => ratios[k] !== null).map((k) => [k, `${ratios[k].toFixed(2)}×`, `${cpuRatios[k].toFixed(2)}×`]),
+  'lrr',
+));
 lines.push('');
 
 const stratumRss = Object.values(results).filter((r) => r.id.startsWith('stratum') && r.median).map((r) => [r.id, r.median.rssKB]);
@@ -295,7 +305,7 @@ if (failed.length) {
 process.stdout.write(lines.join('\n') + '\n');
 
 if (opts.json) {
-  const doc = { host, image: { dir: IMAGE_DIR, tag: TAG, layers: LAYERS, entries: EXPECTED_ENTRIES }, runs: RUNS, rows: results, ratios, targets, table: lines.join('\n') };
+  const doc = { host, image: { dir: IMAGE_DIR, tag: TAG, layers: LAYERS, entries: EXPECTED_ENTRIES }, runs: RUNS, rows: results, ratios, cpuRatios, targets, table: lines.join('\n') };
   fs.writeFileSync(opts.json, JSON.stringify(doc, null, 2) + '\n');
   log(`results written to ${opts.json}`);
 }

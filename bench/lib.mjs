@@ -8,6 +8,24 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const STRATUM = path.join(REPO, 'bin', 'stratum.js');
+
+/**
+ * Copies bin/ and dist/ into DIR/stratum (node_modules linked) and returns the copy's bin/stratum.js,
+ * so every run of one bench measures the same build even while others rebuild dist/. Checks that the copy loads.
+ */
+export function snapshotStratum(dir) {
+  const snap = path.join(dir, 'stratum');
+  rmrf(snap);
+  fs.mkdirSync(snap, { recursive: true });
+  for (const d of ['bin', 'dist']) fs.cpSync(path.join(REPO, d), path.join(snap, d), { recursive: true });
+  fs.copyFileSync(path.join(REPO, 'package.json'), path.join(snap, 'package.json'));
+  fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(snap, 'node_modules'));
+  const bin = path.join(snap, 'bin', 'stratum.js');
+  const r = spawnSync(process.execPath, [bin, 'images', '--store', path.join(dir, 'snapshot-check-store')], { encoding: 'utf8' });
+  rmrf(path.join(dir, 'snapshot-check-store'));
+  if (r.status !== 0) die(`the build in ${REPO}/dist does not run (${(r.stderr || '').trim().split('\n')[0]}); is tsc still writing it? try again`);
+  return bin;
+}
 export const TIME = '/usr/bin/time';
 
 export const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;

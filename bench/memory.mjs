@@ -13,7 +13,7 @@ import { createCipheriv, createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { STRATUM, TIME, checkBuilt, countTree, die, ensureTool, fmtBytes, fmtMB, fmtS, hostInfo, log, rmrf, run, sync, table, timed } from './lib.mjs';
+import { TIME, checkBuilt, snapshotStratum, countTree, die, ensureTool, fmtBytes, fmtMB, fmtS, hostInfo, log, rmrf, run, sync, table, timed } from './lib.mjs';
 
 const HELP = `usage: node bench/memory.mjs [options]
 
@@ -314,6 +314,7 @@ if (!haveArchive) {
 
 const host = hostInfo(WORK);
 const node = process.execPath;
+const STRATUM = snapshotStratum(WORK);
 const results = [];
 async function step(id, what, argv, check) {
   sync();

@@ -81,8 +81,8 @@ export function compareNodes(o: TreeNode, n: TreeNode, mtime: boolean): Detail[]
   const nk = nodeKind(n);
   if (ok !== nk) details.push({ field: 'type', old: ok, new: nk });
   else if (o.kind === 'leaf' && n.kind === 'leaf') inodeDetails(o.inode, n.inode, details);
-  details.push(...metaDetails(metaOf(o), metaOf(n), mtime));
-  return details;
+  const meta = metaDetails(metaOf(o), metaOf(n), mtime);
+  return meta.length ? details.concat(meta) : details;
 }
 
 function inodeDetails(o: Inode, n: Inode, out: Detail[]): void {
@@ -107,7 +107,7 @@ export function metaDetails(o: Meta, n: Meta, mtime: boolean): Detail[] {
   if (o.mode !== n.mode) out.push({ field: 'mode', old: octal(o.mode), new: octal(n.mode) });
   if (o.uid !== n.uid) out.push({ field: 'uid', old: o.uid, new: n.uid });
   if (o.gid !== n.gid) out.push({ field: 'gid', old: o.gid, new: n.gid });
-  xattrDetails(o.xattrs ?? {}, n.xattrs ?? {}, out);
+  if (o.xattrs !== n.xattrs) xattrDetails(o.xattrs ?? {}, n.xattrs ?? {}, out);
   if (mtime && o.mtime !== n.mtime) out.push({ field: 'mtime', old: o.mtime, new: n.mtime });
   return out;
 }

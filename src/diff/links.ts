@@ -13,13 +13,16 @@ export interface CommonLeaf {
 }
 
 export class LinkTracker {
-  private readonly groups: [Map<Inode, string[]>, Map<Inode, string[]>] = [new Map(), new Map()];
+  // A lone name is kept as a string: nearly every inode has one, and this runs once per path.
+  private readonly groups: [Map<Inode, string | string[]>, Map<Inode, string | string[]>] = [new Map(), new Map()];
   private readonly common: CommonLeaf[] = [];
 
   record(side: 0 | 1, path: string, inode: Inode): void {
-    const g = this.groups[side].get(inode);
-    if (g) g.push(path);
-    else this.groups[side].set(inode, [path]);
+    const map = this.groups[side];
+    const g = map.get(inode);
+    if (g === undefined) map.set(inode, path);
+    else if (typeof g === 'string') map.set(inode, [g, path]);
+    else g.push(path);
   }
 
   both(leaf: CommonLeaf): void {
@@ -30,13 +33,17 @@ export class LinkTracker {
   changed(): (CommonLeaf & { detail: Detail })[] {
     const out: (CommonLeaf & { detail: Detail })[] = [];
     for (const c of this.common) {
-      const og = this.groups[0].get(c.old.inode) ?? [c.path];
-      const ng = this.groups[1].get(c.new.inode) ?? [c.path];
-      if (og.length < 2 && ng.length < 2) continue;
-      const o = og.map(showPath).sort();
-      const n = ng.map(showPath).sort();
+      const og = this.groups[0].get(c.old.inode) ?? c.path;
+      const ng = this.groups[1].get(c.new.inode) ?? c.path;
+      if (typeof og === 'string' && typeof ng === 'string') continue;
+      const o = names(og);
+      const n = names(ng);
       if (o.join('\0') !== n.join('\0')) out.push({ ...c, detail: { field: 'links', old: o, new: n } });
     }
     return out;
   }
+}
+
+function names(g: string | string[]): string[] {
+  return typeof g === 'string' ? [showPath(g)] : g.map(showPath).sort();
 }

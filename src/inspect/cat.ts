@@ -6,10 +6,10 @@ import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { asStratumError, IntegrityError, NotFoundError, UnsupportedError, UsageError } from '../errors.js';
 import type { LayerIndex } from '../layer/entry.js';
-import { cleanName, displayPath } from '../layer/names.js';
+import { cleanName } from '../layer/names.js';
 import { lookup, resolvePath } from '../tree/resolve.js';
 import type { ContentRef, DirNode, Inode } from '../tree/types.js';
-import { removalText } from './describe.js';
+import { removalText, showPath } from './describe.js';
 import { lastDeletion, pathHistory } from './path-history.js';
 
 export interface FoundFile {
@@ -23,7 +23,7 @@ export interface FoundFile {
  * Throws NotFoundError naming the layer that deleted it when an upper layer did.
  */
 export function findFile(root: DirNode, indexes: ReadonlyArray<Pick<LayerIndex, 'entries'>>, path: string, layerName: (layer: number) => string): FoundFile {
-  const shown = `/${displayPath(cleanName(toBytes(path)).path)}`;
+  const shown = showPath(cleanName(toBytes(path)).path);
   const found = lookup(root, toBytes(path), { followLast: true });
   if (!found) throw notFound(root, indexes, toBytes(path), shown, layerName);
   const { node } = found;
@@ -44,7 +44,8 @@ function notFound(root: DirNode, indexes: ReadonlyArray<Pick<LayerIndex, 'entrie
     const deletion = lastDeletion(pathHistory(indexes, candidate));
     if (deletion?.cause) {
       const why = removalText(deletion.cause, candidate);
-      return new NotFoundError(`${shown}: deleted by ${layerName(deletion.layer)}: ${why}`, { path: candidate, layer: deletion.layer + 1 });
+      const what = candidate === cleanName(path).path ? shown : `${shown} (resolves to ${showPath(candidate)})`;
+      return new NotFoundError(`${what}: deleted by ${layerName(deletion.layer)}: ${why}`, { path: candidate, layer: deletion.layer + 1 });
     }
   }
   return new NotFoundError(`${shown}: no such file in the image`, { path });
@@ -81,7 +82,7 @@ export async function copyContent(file: FoundFile, contentPath: (ref: ContentRef
     throw asStratumError(err, source);
   }
   const actual = hash.digest('hex');
-  const shown = `/${displayPath(file.path)}`;
+  const shown = showPath(file.path);
   if (size !== inode.size) throw new IntegrityError(`${shown}: store content ${source} has ${size} bytes, the layer index says ${inode.size}`, { path: file.path, expected: inode.size, actual: size });
   if (inode.sha256 && actual !== inode.sha256) {
     throw new IntegrityError(`${shown}: store content ${source} hashes to ${actual}, the layer index says ${inode.sha256}`, { path: file.path, expected: inode.sha256, actual });

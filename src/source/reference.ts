@@ -9,8 +9,12 @@ function tagOf(name: string): string | undefined {
   return colon > noDigest.lastIndexOf('/') ? noDigest.slice(colon + 1) : undefined;
 }
 
-/** Whether the user's text names an image recorded under `name`; a bare word also matches a name's tag. */
+/** The name itself, or the same reference written another way ("busybox" = "docker.io/library/busybox:latest"). */
 export function nameMatches(wanted: string, name: string): boolean {
-  if (matchesReference(name, wanted)) return true;
+  return matchesReference(name, wanted);
+}
+
+/** A bare word ("latest", "3.14") against the tag of a full name: the loosest match, tried last. */
+export function tagMatches(wanted: string, name: string): boolean {
   return !/[/:@]/.test(wanted) && tagOf(name) === wanted;
 }

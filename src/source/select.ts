@@ -4,46 +4,63 @@ import { NotFoundError, UsageError } from '../errors.js';
 import { shortDigest, type Digest } from '../spec/digest.js';
 import type { Platform } from '../spec/types.js';
 import { formatPlatform, hostPlatform, parsePlatform, platformMatches } from './platform.js';
-import { nameMatches } from './reference.js';
+import { nameMatches, tagMatches } from './reference.js';
 import type { ImageEntry } from './entries.js';
 import type { ImageSelector } from './types.js';
 
 /** Resolves a selector to exactly one entry or throws a one-line error listing the candidates. */
 export function selectEntry(entries: ImageEntry[], selector: ImageSelector, label: string, host: Platform = hostPlatform()): ImageEntry {
-  const list = (pool: ImageEntry[]) => describeEntries(entries, pool);
-  const images = entries.filter((e) => !e.pseudo);
+  const list = (shown: ImageEntry[]) => describeEntries(entries, shown);
   if (entries.length === 0) throw new NotFoundError(`${label} holds no images`, { file: label });
-  const pool = selector.image === undefined ? images : matchImage(entries, selector.image, label);
-  if (pool.length === 0) throw new NotFoundError(`${label}: no image matches "${selector.image}"; candidates: ${list(entries)}`, { file: label });
-  if (selector.platform !== undefined) return byPlatform(pool, parsePlatform(selector.platform), label, list);
-  const usable = pool.filter((e) => !e.unavailable);
-  if (usable.length === 1) return usable[0];
-  if (usable.length === 0) {
+  const pool = selector.image === undefined ? entries : matchImage(entries, selector.image, label);
+  const real = pool.filter((e) => !e.pseudo);
+  if (real.length === 0) {
+    // A lone artifact or attestation: loading it gives the precise "nothing to unpack" error.
     if (pool.length === 1) return pool[0];
-    throw new NotFoundError(`${label}: none of the matching images is complete in the archive: ${list(pool)}`, { file: label });
+    const what = selector.image === undefined ? 'holds no image to unpack' : `has no image matching "${selector.image}"`;
+    throw new NotFoundError(`${label} ${what}; candidates: ${list(entries)}`, { file: label });
   }
-  const forHost = usable.filter((e) => !e.platform || platformMatches(host, e.platform));
-  if (forHost.length > 0 && sameGroup(forHost)) return forHost[0];
-  const count = `${label} holds ${images.length} images`;
-  if (forHost.length === 0) {
-    throw new UsageError(`${count}, none for ${formatPlatform(host)} (this host); pick one with --platform or --image: ${list(usable)}`, { file: label });
-  }
-  throw new UsageError(`${count}; pick one with --image: ${list(forHost)}`, { file: label });
+  if (selector.platform !== undefined) return byPlatform(real, parsePlatform(selector.platform), label, list);
+  if (!sameImage(real)) throw new UsageError(`${label} holds ${real.length} images; pick one with --image: ${list(real)}`, { file: label });
+  return byHost(real, host, label, list);
 }
 
-function byPlatform(pool: ImageEntry[], want: Platform, label: string, list: (p: ImageEntry[]) => string): ImageEntry {
-  const real = pool.filter((e) => !e.pseudo);
+/** Among the platforms of one image: the only complete one, else the first for this host. */
+function byHost(real: ImageEntry[], host: Platform, label: string, list: (shown: ImageEntry[]) => string): ImageEntry {
+  const usable = real.filter((e) => !e.unavailable);
+  if (usable.length === 0) return real[0];
+  if (usable.length === 1) return usable[0];
+  const forHost = usable.find((e) => !e.platform || platformMatches(host, e.platform));
+  if (forHost) return forHost;
+  throw new UsageError(`${label} has no image for ${formatPlatform(host)} (this host); pick one with --platform: ${list(usable)}`, { file: label });
+}
+
+function byPlatform(real: ImageEntry[], want: Platform, label: string, list: (shown: ImageEntry[]) => string): ImageEntry {
   const matches = real.filter((e) => !e.platform || platformMatches(want, e.platform));
   if (matches.length === 0) {
-    throw new NotFoundError(`${label}: no image for ${formatPlatform(want)}; candidates: ${list(pool)}`, { file: label });
+    throw new NotFoundError(`${label}: no image for ${formatPlatform(want)}; candidates: ${list(real)}`, { file: label });
   }
-  if (!sameGroup(matches)) {
+  if (!sameImage(matches)) {
     throw new UsageError(`${label} holds ${matches.length} images for ${formatPlatform(want)}; pick one with --image: ${list(matches)}`, { file: label });
   }
   return matches.find((e) => !e.unavailable) ?? matches[0];
 }
 
-/** Names first, then digests, then positions, so a tag that looks like a number or hex still wins. */
+/**
+ * Whether entries are the platforms of one image: they came from one index entry, or (layouts that
+ * list platform manifests at the top level) they share their names and differ in platform.
+ */
+function sameImage(entries: ImageEntry[]): boolean {
+  if (entries.every((e) => e.group === entries[0].group)) return true;
+  const names = (e: ImageEntry) => [...e.names].sort().join('\n');
+  const platforms = entries.map((e) => (e.platform ? formatPlatform(e.platform) : undefined));
+  return entries.every((e) => names(e) === names(entries[0])) && platforms.every((p) => p) && new Set(platforms).size === entries.length;
+}
+
+/**
+ * Names first, then digests, positions, and last a bare tag of a full name, so that a ref.name "1"
+ * beats position 1 while "--image 1" on images tagged a:1 and b:2 still means position 1.
+ */
 function matchImage(entries: ImageEntry[], wanted: string, label: string): ImageEntry[] {
   const byName = entries.filter((e) => e.names.some((n) => nameMatches(wanted, n)));
   if (byName.length > 0) return byName;
@@ -51,7 +68,7 @@ function matchImage(entries: ImageEntry[], wanted: string, label: string): Image
   if (byDigest.length > 0) return byDigest;
   const pos = /^@?(\d+)$/.exec(wanted);
   if (pos && Number(pos[1]) < entries.length) return [entries[Number(pos[1])]];
-  return [];
+  return entries.filter((e) => e.names.some((n) => tagMatches(wanted, n)));
 }
 
 function matchDigest(entries: ImageEntry[], wanted: string, label: string): ImageEntry[] {
@@ -65,10 +82,6 @@ function matchDigest(entries: ImageEntry[], wanted: string, label: string): Imag
     throw new UsageError(`${label}: digest prefix "${wanted}" is ambiguous (${shown}); give more characters`, { file: label });
   }
   return found;
-}
-
-function sameGroup(entries: ImageEntry[]): boolean {
-  return entries.every((e) => e.group === entries[0].group);
 }
 
 const MAX_LISTED = 10;

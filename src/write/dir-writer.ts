@@ -2,6 +2,7 @@
 import { promises as fs } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { UsageError } from '../errors.js';
 import type { ContentRef, DirNode, Inode, PlannedTree } from '../tree/types.js';
 import { firstNames, listEntries, type WriteEntry } from './entries.js';
 import { writeFailure, type Progress } from './failure.js';
@@ -60,13 +61,15 @@ export async function writeDir(tree: PlannedTree, out: string, opts: WriteDirOpt
   const entries = listEntries(tree, opts.paths);
   const report = emptyReport();
   let staging: string | undefined;
+  const target = path.resolve(out);
+  if (path.basename(target) === '') throw new UsageError(`output ${out} is the filesystem root; choose a directory below it`, { file: out });
   try {
-    const state = await inspectOut(out, opts.force ?? false);
-    staging = await createStaging(out);
+    const state = await inspectOut(target, opts.force ?? false);
+    staging = await createStaging(target);
     const job: Job = { out, base: Buffer.from(staging), opts, id: identity(opts), report, skipped: new Set(), deferred: [] };
     await build(job, tree.root, entries);
     opts.signal?.throwIfAborted();
-    await installStaging(staging, out, state);
+    await installStaging(staging, target, state);
     return report;
   } catch (err) {
     if (staging !== undefined) await removeTree(staging).catch(() => undefined);
@@ -90,7 +93,7 @@ async function build(job: Job, root: DirNode, entries: WriteEntry[]): Promise<vo
   const first = firstNames(entries);
   const leaves: Leaf[] = [...first].map(([inode, p]) => ({ path: p, inode }));
   await makeSpecials(job, root, leaves);
-  const limit = job.opts.concurrency ?? 32;
+  const limit = concurrency(job);
   await runPool(leaves, limit, job.opts.signal, (l) => guard(job, l.path, () => writeLeaf(job, l)));
   const links = entries.filter((e) => e.node.kind === 'leaf' && first.get(e.node.inode) !== e.path);
   await runPool(links, limit, job.opts.signal, (e) => guard(job, e.path, () => writeLink(job, e, first)));
@@ -98,6 +101,10 @@ async function build(job: Job, root: DirNode, entries: WriteEntry[]): Promise<vo
   await runPool(job.deferred, limit, job.opts.signal, (l) => guard(job, l.path, () => finishLeaf(job, l)));
   if (job.scratch !== undefined) await fs.rm(job.scratch, { recursive: true, force: true });
   await finishDirs(job, root, dirs);
+}
+
+function concurrency(job: Job): number {
+  return Math.max(1, job.opts.concurrency ?? 32);
 }
 
 async function guard(job: Job, rel: string, fn: () => Promise<void>): Promise<void> {
@@ -176,7 +183,8 @@ async function writeLink(job: Job, e: WriteEntry, first: Map<Inode, string>): Pr
 }
 
 function applicableXattrs(job: Job, kind: Inode['kind'] | 'dir', xattrs: Record<string, string> | undefined): Array<[string, string]> {
-  return Object.entries(xattrs ?? {}).filter(([name]) => xattrApplicable(name, kind, job.id.privileged));
+  if (xattrs === undefined) return [];
+  return Object.entries(xattrs).filter(([name]) => xattrApplicable(name, kind, job.id.privileged));
 }
 
 /** One setfattr run for the whole tree, after owners (chown drops security.capability) and before modes and times. */
@@ -196,18 +204,24 @@ async function setXattrs(job: Job, root: DirNode, dirs: readonly WriteEntry[], l
   job.report.skipped.xattrs += await restoreXattrs(job.base.toString(), scratch, targets);
 }
 
-/** Deepest first, so setting a directory's times is the last thing that happens inside its parent. */
+/**
+ * Level by level, deepest first, each level in parallel: a directory made 0000 must not be in the way of a
+ * descendant still waiting for its metadata (as non-root its path would no longer resolve).
+ */
 async function finishDirs(job: Job, root: DirNode, dirs: readonly WriteEntry[]): Promise<void> {
-  const all: Array<[string, DirNode]> = dirs.map((d) => [d.path, d.node as DirNode]);
-  all.reverse();
-  all.push(['', root]);
-  for (const [rel, dir] of all) {
-    job.opts.signal?.throwIfAborted();
-    await guard(job, rel, async () => {
-      const dst = stagingPath(job.base, rel);
-      // Always chown directories as root: the staging root takes its group from a setgid parent of OUT.
-      if (await applyOwner(dst, dir.meta, job.id, true)) job.report.skipped.owners++;
-      await applyModeAndTimes(dst, 'dir', dir.meta);
-    });
+  const levels: Array<Array<[string, DirNode]>> = [[['', root]]];
+  for (const d of dirs) {
+    const depth = d.path.split('/').length;
+    (levels[depth] ??= []).push([d.path, d.node as DirNode]);
   }
+  for (let depth = levels.length - 1; depth >= 0; depth--) {
+    await runPool(levels[depth] ?? [], concurrency(job), job.opts.signal, ([rel, dir]) => guard(job, rel, () => finishDir(job, rel, dir)));
+  }
+}
+
+async function finishDir(job: Job, rel: string, dir: DirNode): Promise<void> {
+  const dst = stagingPath(job.base, rel);
+  // Always chown directories as root: the staging root takes its group from a setgid parent of OUT.
+  if (await applyOwner(dst, dir.meta, job.id, true)) job.report.skipped.owners++;
+  await applyModeAndTimes(dst, 'dir', dir.meta);
 }

@@ -74,7 +74,11 @@ export async function packTar(entries: TarSpec[], opts: { gzip?: boolean } = {})
     const content = e.content === undefined ? Buffer.alloc(0) : Buffer.from(e.content);
     const type = e.type ?? 'file';
     const header = { name: e.name, type, linkname: e.linkname, mode: e.mode, mtime: new Date(0), size: type === 'file' ? content.length : 0 };
-    await new Promise<void>((resolve, reject) => pack.entry(header, type === 'file' ? content : undefined, (err) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) => {
+      const cb = (err?: Error | null) => (err ? reject(err) : resolve());
+      if (type === 'file') pack.entry(header, content, cb);
+      else pack.entry(header, cb);
+    });
   }
   pack.finalize();
   await done;

@@ -163,6 +163,10 @@ interface LayerDirInfo {
 
 type Kind = 'dir' | 'whiteout' | 'other';
 
+function abs(root: string, rel: string): Buffer {
+  return Buffer.from(rel === '' ? root : `${root}/${rel}`, 'latin1');
+}
+
 async function kindIn(layer: LayerDirInfo, p: string): Promise<Kind | undefined> {
   try {
     const st = await fsp.lstat(Buffer.from(path.join(layer.root, '/') + p, 'latin1'));
@@ -246,8 +250,17 @@ async function opaqueDirs(roots: readonly string[]): Promise<Array<Set<string>>>
   return sets;
 }
 
-function mergedDirsOf(records: readonly ManifestRecord[]): string[] {
-  return records.filter((r) => r.type === 'dir').map((r) => r.path);
+/** The directories of a tree (root '' included), without reading any file. */
+async function mergedDirsOf(root: string): Promise<string[]> {
+  const dirs: string[] = [];
+  const visit = async (rel: string): Promise<void> => {
+    dirs.push(rel);
+    for (const d of await fsp.readdir(abs(root, rel), { withFileTypes: true, encoding: 'buffer' })) {
+      if (d.isDirectory()) await visit(rel === '' ? d.name.toString('latin1') : `${rel}/${d.name.toString('latin1')}`);
+    }
+  };
+  await visit('');
+  return dirs;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -295,8 +308,7 @@ export async function scriptOracle(layout: string, tag: string, opts: ScriptOrac
       ...b,
       names: [...layers[b.layer].explicit].filter((n) => n.startsWith(`${b.dir}/`)).map((n) => n.slice(b.dir.length + 1)),
     }));
-    const merged = await manifestOfDir(tree);
-    const dirs = mergedDirsOf(merged);
+    const dirs = await mergedDirsOf(tree);
     const implicitDirs = await implicitDirsOf(layers, dirs);
     // the script edits directories after tar restored their times: whiteout files removed, devices made, copies
     const touched = layers.map((l) => {
@@ -398,7 +410,6 @@ async function walkLayer(root: string): Promise<Walked[]> {
   return out;
 }
 
-const abs = (root: string, rel: string): Buffer => Buffer.from(rel === '' ? root : `${root}/${rel}`, 'latin1');
 
 interface FixDir {
   mode: number;
@@ -495,6 +506,7 @@ export async function fastOracle(layerSources: readonly LayerSource[]): Promise<
       const lowerStat = async (p: string): Promise<{ st?: import('node:fs').BigIntStats; symlinkAt?: string }> => {
         const lv = await lowerView();
         if (lv === undefined) return {};
+        if (p === '') return { st: await fsp.lstat(lv, { bigint: true }) };
         let cur = '';
         for (const part of p.split('/')) {
           cur = cur === '' ? part : `${cur}/${part}`;
@@ -547,7 +559,7 @@ export async function fastOracle(layerSources: readonly LayerSource[]): Promise<
       }
       // (4) implicit parents: the lower layers' directory gives mode and owner
       for (const w of walked) {
-        if (w.path === '' || !w.st.isDirectory() || explicit.has(w.path)) continue;
+        if (!w.st.isDirectory() || explicit.has(w.path)) continue;
         if (untrusted.some((u) => under(w.path, u.path))) continue;
         const ls = await lowerStat(w.path);
         if (ls.symlinkAt !== undefined) {
@@ -602,8 +614,7 @@ export async function fastOracle(layerSources: readonly LayerSource[]): Promise<
     }
 
     await mountOverlay(layers.map((l) => l.root), mnt, empty);
-    const merged = await manifestOfDir(mnt);
-    const implicitDirs = await implicitDirsOf(layers, mergedDirsOf(merged));
+    const implicitDirs = await implicitDirsOf(layers, await mergedDirsOf(mnt));
     return { dir: mnt, notes, untrusted, belowSymlink, implicitDirs, touchedDirs: new Set(), lowerLinks, cleanup };
   } catch (err) {
     await cleanup();
@@ -717,7 +728,8 @@ export async function compareWithOracle(out: string, oracle: OracleTree, opts: C
   const ignorePaths = (p: string): boolean =>
     skipExact.has(p) || skipPrefixes.some((x) => under(p, x)) || (opts.only !== undefined && !opts.only.some((o) => under(p, o) || under(o, p)));
 
-  const [mine, theirs] = await Promise.all([manifestOfDir(out), manifestOfDir(oracle.dir)]);
+  // the root too: overlayfs shows the top layer's root directory, stratum gives OUT the image root's metadata
+  const [mine, theirs] = await Promise.all([manifestOfDir(out, { root: true }), manifestOfDir(oracle.dir, { root: true })]);
   const implicit = [...oracle.implicitDirs].filter((d) => !ignorePaths(d));
   const touched = [...oracle.touchedDirs].filter((d) => !ignorePaths(d) && !oracle.implicitDirs.has(d));
   if (touched.length > 0) {

@@ -100,7 +100,7 @@ async function toRecord(abs: string, rel: string, st: BigIntStats, xattrs: Recor
     mtime: floorSeconds(st.mtimeNs),
     xattrs,
   };
-  if (type === 'file') r.sha256 = await sha256Of(full);
+  if (type === 'file') r.sha256 = st.nlink > 1n ? await sha256OfInode(full, st) : await sha256Of(full);
   if (type === 'symlink') r.link = (await fs.readlink(full, { encoding: 'buffer' })).toString('latin1');
   if (type === 'char' || type === 'block') r.rdev = deviceNumbers(st.rdev);
   if (group !== undefined) r.linkGroup = group;
@@ -127,6 +127,18 @@ function deviceNumbers(rdev: bigint): string {
   const major = ((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn);
   const minor = (rdev & 0xffn) | ((rdev >> 12n) & ~0xffn);
   return `${major}:${minor}`;
+}
+
+/** Hardlinked names share one hash: busybox-style images link one 1 MB file hundreds of times. */
+const inodeHashes = new Map<string, Promise<string>>();
+function sha256OfInode(file: Buffer, st: BigIntStats): Promise<string> {
+  const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+  let h = inodeHashes.get(key);
+  if (!h) {
+    h = sha256Of(file);
+    inodeHashes.set(key, h);
+  }
+  return h;
 }
 
 async function sha256Of(file: Buffer): Promise<string> {

@@ -14,7 +14,7 @@ import { digestOf } from '../../src/spec/digest.js';
 import { openArchive } from '../../src/source/open-archive.js';
 import type { ImageSelector, SourceFormat, SourceImage } from '../../src/source/types.js';
 import { tempDir } from '../helpers/archive-builder.js';
-import { PUBLIC } from '../helpers/paths.js';
+import { PITFALLS, PUBLIC } from '../helpers/paths.js';
 
 interface Expected {
   format: SourceFormat;
@@ -209,6 +209,14 @@ describe('platforms and pseudo-images', () => {
 });
 
 describe('inputs', () => {
+  it('opens containers/image almostempty.tar (a docker save of an empty layer)', async () => {
+    const archive = await openArchive(path.join(PITFALLS, 'almostempty.tar'), { tmpDir: tmp });
+    expect(archive.format).toBe('docker-archive');
+    const image = await archive.select({ image: 'emptyimage' });
+    expect(image.names).toEqual(['emptyimage:latest']);
+    await checkLayers(image);
+  });
+
   it('reads an archive from stdin', async () => {
     const archive = await openArchive('-', { tmpDir: tmp, stdin: createReadStream(path.join(PUBLIC, 'jib--docker-save.tar')) });
     expect(archive.label).toBe('stdin');

@@ -76,7 +76,7 @@ describe('indexTar', () => {
     expect([...concat.entries.keys()]).toEqual(['fa']);
   });
 
-  it.each(['noeof.tar', 'junk.tar', 'almostempty.tar', 'empty-gnu.tar'])('accepts %s like Go does', async (name) => {
+  it.each(['noeof.tar', 'junk.tar', 'empty-gnu.tar'])('accepts %s like Go does', async (name) => {
     const index = await indexTar(path.join(PITFALLS, name), name, 100);
     expect(index.entries.size).toBeLessThanOrEqual(1);
   });

@@ -27,19 +27,24 @@ export function gnuTarExtract(archive: string, dir: string, extra: string[] = []
   execFileSync('tar', [...extra, '-xf', archive, '-C', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
-function xattrsOf(p: Buffer): Map<string, Buffer> {
-  // python3 reads raw xattr bytes without any text decoding; getfattr would need escaping rules.
+/** Raw xattrs of each path, in one python3 run (its startup is slow); python adds no text decoding. */
+function xattrsOf(paths: Buffer[]): Map<string, Buffer>[] {
   const script =
-    'import os,sys,json\np=bytes.fromhex(sys.argv[1])\n' +
-    "print(json.dumps({k: os.getxattr(p,k,follow_symlinks=False).hex() for k in os.listxattr(p,follow_symlinks=False)}))";
-  const out = execFileSync('python3', ['-c', script, p.toString('hex')], { encoding: 'utf8' });
-  const obj = JSON.parse(out) as Record<string, string>;
-  return new Map(Object.entries(obj).map(([k, v]) => [Buffer.from(k, 'utf8').toString('latin1'), Buffer.from(v, 'hex')]));
+    'import os,sys,json\n' +
+    'out=[]\n' +
+    'for h in sys.stdin.read().split():\n' +
+    '  p=bytes.fromhex(h)\n' +
+    '  out.append({os.fsencode(k).hex(): os.getxattr(p,k,follow_symlinks=False).hex() for k in os.listxattr(p,follow_symlinks=False)})\n' +
+    'print(json.dumps(out))';
+  const input = paths.map((p) => p.toString('hex')).join('\n');
+  const out = JSON.parse(execFileSync('python3', ['-c', script], { input, encoding: 'utf8' })) as Record<string, string>[];
+  return out.map((o) => new Map(Object.entries(o).map(([k, v]) => [Buffer.from(k, 'hex').toString('latin1'), Buffer.from(v, 'hex')])));
 }
 
 /** Every path under `dir` (relative, latin1 byte strings) with what GNU tar made of it. */
 export function describeTree(dir: string, withXattrs = false): Map<string, Extracted> {
   const out = new Map<string, Extracted>();
+  const pending: [Buffer, Extracted][] = [];
   const walk = (rel: Buffer): void => {
     const abs = Buffer.concat([Buffer.from(dir + '/'), rel]);
     for (const name of fs.readdirSync(abs, { encoding: 'buffer' })) {
@@ -53,14 +58,16 @@ export function describeTree(dir: string, withXattrs = false): Map<string, Extra
         gid: st.gid,
         mtimeMs: st.mtimeMs,
         size: st.size,
-        xattrs: withXattrs && !st.isSymbolicLink() ? xattrsOf(childAbs) : new Map(),
+        xattrs: new Map(),
       };
       if (st.isFile()) e.sha256 = createHash('sha256').update(fs.readFileSync(childAbs)).digest('hex');
       if (st.isSymbolicLink()) e.linkname = fs.readlinkSync(childAbs, { encoding: 'buffer' }).toString('latin1');
       out.set(childRel.toString('latin1'), e);
+      if (withXattrs && !st.isSymbolicLink()) pending.push([childAbs, e]);
       if (st.isDirectory()) walk(childRel);
     }
   };
   walk(Buffer.alloc(0));
+  if (pending.length > 0) xattrsOf(pending.map(([p]) => p)).forEach((x, i) => (pending[i]![1].xattrs = x));
   return out;
 }

@@ -25,6 +25,7 @@ beforeAll(() => {
   fs.ftruncateSync(fd, REGIONS * 65536 + 40000);
   fs.closeSync(fd);
   original = fs.readFileSync(path.join(src, 'holes'));
+  fs.writeFileSync(path.join(src, 'after'), 'after\n');
 });
 
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
@@ -46,6 +47,7 @@ describe.each(DIALECTS)('GNU tar sparse, %s', (_name, flags) => {
   it('expands to the original file under its real name, in any chunk size', async () => {
     const stored = fs.readFileSync(archive);
     expect(stored.length).toBeLessThan(original.length / 2); // really sparse
+    if (flags[0] === '--format=gnu') expect([stored[156], stored[482]]).toEqual([0x53, 1]); // 'S' with extension blocks
     for (const size of [0, 1, 7, 513]) {
       const entries = await readAll(stored, size);
       expect(entries.map((e) => [e.header.name, e.header.type, e.header.size])).toEqual([['holes', 'file', original.length]]);
@@ -68,10 +70,16 @@ describe.each(DIALECTS)('GNU tar sparse, %s', (_name, flags) => {
   });
 
   it('skips an unread sparse body', async () => {
-    const buf = Buffer.concat([fs.readFileSync(archive).subarray(0, -1024 * 2), file({ name: 'after' }, 'x'), EOA]);
+    const both = `${archive}.both`;
+    execFileSync('tar', ['--sparse', ...flags, '-cf', both, '-C', path.join(work, 'src'), 'holes', 'after']);
     const names: string[] = [];
-    for await (const e of readTar(chunks(buf, 100))) names.push(e.header.name);
+    const bodies: string[] = [];
+    for await (const e of readTar(chunks(fs.readFileSync(both), 100))) {
+      names.push(e.header.name);
+      if (e.header.name === 'after') for await (const c of e.body) bodies.push(c.toString());
+    }
     expect(names).toEqual(['holes', 'after']);
+    expect(bodies).toEqual(['after\n']);
   });
 });
 
@@ -114,19 +122,21 @@ describe('sparse maps', () => {
   });
 
   it('streams a huge hole in small fresh chunks', async () => {
-    const size = 256 << 20;
+    const size = 64 << 20;
     const buf = sparse01([size - 4, 4], size, Buffer.from('tail'));
     let total = 0;
     let biggest = 0;
+    let reused = 0;
     let last: Buffer | undefined;
     for await (const e of readTar(chunks(buf))) {
       for await (const c of e.body) {
         total += c.length;
         biggest = Math.max(biggest, c.length);
-        if (last) expect(c).not.toBe(last);
+        if (c === last || c.buffer === last?.buffer) reused++;
         last = c;
       }
     }
+    expect(reused).toBe(0);
     expect(total).toBe(size);
     expect(biggest).toBeLessThanOrEqual(64 * 1024);
     expect(last!.toString()).toBe('tail');

@@ -1,7 +1,7 @@
 // The human report: a one-line summary, the two images, then one group per compared section.
 import type { DiffReport, DiffSummary, ImageSummary } from '../types.js';
 import { renderFiles } from './files.js';
-import { paint, type Paint, plural, shortHex, signedBytes } from './format.js';
+import { bytes, paint, type Paint, plural, shortHex, signedBytes } from './format.js';
 import { layersHeadline, renderConfig, renderHistory, renderLayers, renderPackages, renderSize } from './sections.js';
 
 export interface HumanOptions {
@@ -22,7 +22,7 @@ export function renderHuman(r: DiffReport, opts: HumanOptions): string {
   };
   if (r.layers) group(`Layers: ${layersHeadline(r.layers, r.old.layers, r.new.layers)}`, r.summary.layers && differs(r.summary.layers) ? renderLayers(r.layers, p) : []);
   if (r.files && r.summary.files) group(`Files: ${filesHeadline(r.summary.files)}`, renderFiles(r.files, p, limit));
-  if (r.size && r.size.delta !== 0) group('Size:', renderSize(r.size, p, limit));
+  if (r.size && r.size.delta !== 0) group(`Size: ${bytes(r.size.old)} → ${bytes(r.size.new)} (${signedBytes(r.size.delta)})`, renderSize(r.size, p, limit));
   if (r.config) group(`Config: ${r.config.length ? plural(r.config.length, 'change') : 'same'}`, renderConfig(r.config, p, limit));
   if (r.history && r.summary.history) group(`History: ${countsText(r.summary.history, ['inserted', 'removed', 'changed']) || 'same'}`, r.history.some((h) => h.op !== 'same') ? renderHistory(r.history, p, limit) : []);
   if (r.packages && r.summary.packages) group(`Packages: ${countsText(r.summary.packages, ['added', 'removed', 'changed']) || 'same'}`, renderPackages(r.packages, p, limit));

@@ -36,7 +36,7 @@ function layerLine(row: LayerRow, p: Paint): string {
 }
 
 export function renderSize(s: SizeReport, p: Paint, limit: number | undefined): string[] {
-  const lines = [`  total ${bytes(s.old)} → ${bytes(s.new)} (${signedBytes(s.delta)})`];
+  const lines: string[] = [];
   const dirs = s.byTopLevel.filter((e) => e.delta !== 0);
   if (dirs.length) lines.push('  by top-level directory:', ...truncate(dirs.map((e) => `    ${e.path.padEnd(16)} ${bytes(e.old)} → ${bytes(e.new)} (${signedBytes(e.delta)})`), limit, p));
   if (s.largest.length) {
