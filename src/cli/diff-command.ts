@@ -34,20 +34,33 @@ const OPTIONS = {
   json: { type: 'boolean' },
   'name-status': { type: 'boolean' },
   all: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
 
 export const diffCommand: Command = async (argv) => {
+  // A promise that never settles ends the process through 'exit' (main.ts reports it as status 1);
+  // for diff, 1 means "the images differ", so trouble of that kind must still say 2.
+  const onExit = (): void => {
+    process.exitCode = 2;
+  };
+  process.once('exit', onExit);
   try {
     return await runDiff(argv);
   } catch (err) {
     return reportDiffError(err);
+  } finally {
+    process.off('exit', onExit);
   }
 };
 
 async function runDiff(argv: string[]): Promise<number> {
   const { values, positionals } = parseDiffArgs(argv);
+  if (values.help) {
+    process.stdout.write(`usage: ${DIFF_USAGE}\n`);
+    return 0;
+  }
   const store = await Store.open(values.store);
   const progress = createProgress(!values.quiet);
   const controller = new AbortController();
@@ -74,7 +87,7 @@ function parseDiffArgs(argv: string[]): { values: Values; positionals: string[] 
   } catch (err) {
     throw new UsageError(`diff: ${(err as Error).message}`);
   }
-  if (parsed.positionals.length !== 2) throw new UsageError(`usage: ${DIFF_USAGE}`);
+  if (parsed.positionals.length !== 2 && !parsed.values.help) throw new UsageError(`usage: ${DIFF_USAGE}`);
   const v = parsed.values;
   if (v.json && v['name-status']) throw new UsageError('diff: --json and --name-status are exclusive');
   if (v.content !== undefined && v['name-status']) throw new UsageError('diff: --name-status lists files; it does not go with --content');

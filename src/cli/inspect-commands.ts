@@ -1,13 +1,13 @@
 // Looking inside an image: inspect, manifest, config, ls, cat, history, waste. Parsing and printing
-// only; the answers come from src/inspect. Helpers from commands.ts are function declarations, so
-// the import cycle with it is harmless as long as nothing here uses them at load time.
+// only; the answers come from src/inspect.
 import { NotFoundError, UsageError } from '../errors.js';
-import { cleanName, displayPath } from '../layer/names.js';
+import { displayPath } from '../layer/names.js';
 import { planImage } from '../ops/flatten.js';
 import { layerIndexes, resolveImage } from '../ops/resolve-image.js';
 import { shortDigest } from '../spec/digest.js';
+import type { ImageConfig } from '../spec/types.js';
 import type { Store } from '../store/store.js';
-import { copyContent, findFile, toBytes } from '../inspect/cat.js';
+import { copyContent, findFile, missingError, toBytes } from '../inspect/cat.js';
 import { describeEvent, layerNamer, showPath, sizeBar, timeText } from '../inspect/describe.js';
 import { alignHistory, historyRows } from '../inspect/history.js';
 import { globMatcher, listLayer, listTree, modeString, type ListRow } from '../inspect/listing.js';
@@ -99,7 +99,7 @@ const lsCommand: Command = async (argv) => {
     const planned = await planImage(store, positionals[0], opts);
     opts.done();
     const found = lookup(planned.tree.root, path, { followLast: true });
-    if (!found) throw new NotFoundError(`${showPath(cleanName(path).path)}: no such file or directory in the image`, { path });
+    if (!found) throw missingError(planned.tree.root, await layerIndexes(store, planned.image), path, layerNamer(createdByOf(planned.config, planned.image.layers.length)));
     // A glob searches the whole subtree, as find does.
     rows = listTree(found.node, found.path, { recursive: values.recursive || match !== undefined, match });
   }
@@ -142,8 +142,7 @@ const catCommand: Command = async (argv) => {
   const planned = await planImage(store, positionals[0], opts);
   opts.done();
   const indexes = await layerIndexes(store, planned.image);
-  const createdBy = alignHistory(planned.config, indexes.length).byLayer.map((h) => h?.created_by);
-  const file = findFile(planned.tree.root, indexes, positionals[1], layerNamer(createdBy));
+  const file = findFile(planned.tree.root, indexes, positionals[1], layerNamer(createdByOf(planned.config, indexes.length)));
   await copyContent(file, planned.contentPath, process.stdout);
   return 0;
 };
@@ -175,7 +174,7 @@ async function pathHistoryCommand(store: Store, ref: string, path: string, value
   const events = pathHistory(indexes, target);
   const label = showPath(target);
   if (events.length === 0) throw new NotFoundError(`${label}: not in any layer of the image`, { path: target });
-  const createdBy = alignHistory(config, indexes.length).byLayer.map((h) => h?.created_by ?? '');
+  const createdBy = createdByOf(config, indexes.length);
   if (values.json) return json({ path: label, events: events.map((e: PathEvent) => ({ ...e, layer: e.layer + 1, createdBy: createdBy[e.layer], ...(e.cause ? { cause: { ...e.cause, layer: e.cause.layer + 1, at: showPath(e.cause.at) } } : {}) })) }), 0;
   out(`${label}\n`);
   out(formatTable(['LAYER', 'EVENT', 'DETAIL', 'CREATED BY'], events.map((e) => [String(e.layer + 1), e.kind, describeEvent(e, target, formatBytes), truncate(createdBy[e.layer], 60)])));
@@ -190,7 +189,7 @@ const wasteCommand: Command = async (argv) => {
   const { image, config } = await resolveImage(store, positionals[0], opts);
   opts.done();
   const report = analyzeWaste(await layerIndexes(store, image));
-  const createdBy = alignHistory(config, image.layers.length).byLayer.map((h) => h?.created_by ?? '');
+  const createdBy = createdByOf(config, image.layers.length);
   if (values.json) json(wasteJson(report, createdBy));
   else out(wasteText(report, createdBy));
   if (!threshold) return 0;
@@ -285,6 +284,11 @@ function wasteText(r: WasteReport, createdBy: string[]): string {
   const items = r.items.slice(0, 20).map((i) => [formatBytes(i.size), i.kind, showPath(i.path), String(i.layer + 1), i.original ? `copy of ${showPath(i.original.path)} (layer ${i.original.layer + 1})` : `layer ${i.by + 1}`]);
   const largest = `\nLargest${r.items.length > 20 ? ' 20' : ''}:\n`;
   return `${head}\n${formatTable(['BYTES', 'KIND', 'HELD BY LAYER', 'WASTED BY LAYER', 'FILES', 'LARGEST'], groups)}${largest}${formatTable(['BYTES', 'KIND', 'PATH', 'LAYER', 'BY'], items)}`;
+}
+
+/** Each layer's created_by ('' where the history has none). */
+function createdByOf(config: ImageConfig, layers: number): string[] {
+  return alignHistory(config, layers).byLayer.map((h) => h?.created_by ?? '');
 }
 
 function truncate(text: string, width: number): string {

@@ -40,11 +40,22 @@ function oneLine(s: string): string {
 }
 
 export function run(argv: string[]): void {
+  let settled = false;
+  // A promise nobody will ever settle lets Node run out of work and exit 0 as if the command had
+  // succeeded; say so instead, so a silently skipped import can never pass for a good one.
+  const onExit = (): void => {
+    if (settled) return;
+    process.stderr.write('stratum: internal error: stopped with work still pending (a stream that never ended)\n');
+    process.exitCode = 1;
+  };
+  process.once('exit', onExit);
   main(argv).then(
     (code) => {
+      settled = true;
       process.exitCode = code;
     },
     (err) => {
+      settled = true;
       process.exitCode = reportError(err, argv.includes('--debug'));
     },
   );

@@ -3,7 +3,8 @@
 import type { Inode, Meta, PlannedTree, TreeNode } from '../tree/types.js';
 import { attribute, type LayerLabels } from './attribution.js';
 import type { PathMatcher } from './glob.js';
-import { LinkTracker } from './links.js';
+import { InodeNames, linkChanges, type LinkChange } from './links.js';
+import { childAt } from './lookup.js';
 import { nodeKind, nodeLayer, nodeSize, showPath } from './paths.js';
 import { SizeTally } from './size.js';
 import type { Detail, FileChange, FileStatus, SizeReport } from './types.js';
@@ -24,29 +25,31 @@ export interface FileDiff {
 }
 
 interface Found {
-  seq: number;
   raw: string;
   change: FileChange;
 }
 
 export function diffFiles(oldTree: PlannedTree, newTree: PlannedTree, opts: FileDiffOptions): FileDiff {
   const sizes = new SizeTally();
-  const links = new LinkTracker();
+  const names: [InodeNames, InodeNames] = [new InodeNames(), new InodeNames()];
   const found: Found[] = [];
-  let seq = 0;
   walkPair(oldTree.root, newTree.root, (path, o, n) => {
     if (path !== '' && opts.ignore?.(path)) return false;
-    seq++;
-    sizes.add(0, path, o);
-    sizes.add(1, path, n);
-    if (o?.kind === 'leaf') links.record(0, path, o.inode);
-    if (n?.kind === 'leaf') links.record(1, path, n.inode);
-    if (o?.kind === 'leaf' && n?.kind === 'leaf') links.both({ path, seq, old: o, new: n });
+    if (path !== '' && !path.includes('/')) sizes.enterTop(o?.kind === 'dir' || n?.kind === 'dir' ? path : '');
+    count(sizes, names[0], 0, path, o);
+    count(sizes, names[1], 1, path, n);
     const change = comparePair(path, o, n, opts);
-    if (change) found.push({ seq, raw: path, change });
+    if (change) found.push({ raw: path, change });
   });
-  const changes = withLinkChanges(found, links, opts);
+  const links = linkChanges(oldTree.root, newTree.root, names[0], names[1]);
+  const changes = withLinkChanges(found, links, oldTree, newTree, opts);
   return { changes, size: sizes.report(changes) };
+}
+
+/** Names every inode and counts a regular file's bytes the first time its inode is met. */
+function count(sizes: SizeTally, names: InodeNames, side: 0 | 1, path: string, node: TreeNode | undefined): void {
+  if (node?.kind !== 'leaf') return;
+  if (names.add(path, node.inode) && node.inode.kind === 'file') sizes.add(side, node.inode.size);
 }
 
 function comparePair(path: string, o: TreeNode | undefined, n: TreeNode | undefined, opts: FileDiffOptions): FileChange | undefined {
@@ -126,13 +129,16 @@ export function octal(mode: number): string {
 }
 
 /** Links are known only once both walks are complete: add their details, then restore tree order. */
-function withLinkChanges(found: Found[], links: LinkTracker, opts: FileDiffOptions): FileChange[] {
+function withLinkChanges(found: Found[], links: LinkChange[], oldTree: PlannedTree, newTree: PlannedTree, opts: FileDiffOptions): FileChange[] {
+  if (links.length === 0) return found.map((f) => f.change);
   const byPath = new Map(found.map((f) => [f.raw, f]));
-  for (const c of links.changed()) {
-    const hit = byPath.get(c.path);
-    if (hit) hit.change.details.push(c.detail);
-    else found.push({ seq: c.seq, raw: c.path, change: makeChange('M', c.path, c.old, c.new, [c.detail], opts) });
+  for (const l of links) {
+    const hit = byPath.get(l.path);
+    if (hit) hit.change.details.push(l.detail);
+    else found.push({ raw: l.path, change: makeChange('M', l.path, childAt(oldTree.root, l.path), childAt(newTree.root, l.path), [l.detail], opts) });
   }
-  found.sort((a, b) => a.seq - b.seq);
+  // Depth-first order with sorted siblings is byte order once '/' sorts below every other byte.
+  const key = (p: string): string => p.replaceAll('/', '\0');
+  found.sort((a, b) => (key(a.raw) < key(b.raw) ? -1 : key(a.raw) > key(b.raw) ? 1 : 0));
   return found.map((f) => f.change);
 }

@@ -1,49 +1,53 @@
 // Hardlink grouping: names sharing one Inode object form a group. A path whose group differs between
 // the images (a name joined or left it) is modified even when its bytes and metadata are the same.
-import type { Inode, LeafNode } from '../tree/types.js';
+import type { DirNode, Inode } from '../tree/types.js';
+import { childAt } from './lookup.js';
 import { showPath } from './paths.js';
 import type { Detail } from './types.js';
 
-export interface CommonLeaf {
-  path: string;
-  /** Position in the walk, so a links-only change can be put back in tree order. */
-  seq: number;
-  old: LeafNode;
-  new: LeafNode;
-}
+/** The names of each inode of one tree, gathered during the walk (one Map operation per leaf). */
+export class InodeNames {
+  // A lone name stays a plain string: nearly every inode has one.
+  private readonly names = new Map<Inode, string | string[]>();
 
-export class LinkTracker {
-  // A lone name is kept as a string: nearly every inode has one, and this runs once per path.
-  private readonly groups: [Map<Inode, string | string[]>, Map<Inode, string | string[]>] = [new Map(), new Map()];
-  private readonly common: CommonLeaf[] = [];
-
-  record(side: 0 | 1, path: string, inode: Inode): void {
-    const map = this.groups[side];
-    const g = map.get(inode);
-    if (g === undefined) map.set(inode, path);
-    else if (typeof g === 'string') map.set(inode, [g, path]);
+  /** Records one more name; true the first time this inode is met. */
+  add(path: string, inode: Inode): boolean {
+    const g = this.names.get(inode);
+    if (g === undefined) this.names.set(inode, path);
+    else if (typeof g === 'string') this.names.set(inode, [g, path]);
     else g.push(path);
+    return g === undefined;
   }
 
-  both(leaf: CommonLeaf): void {
-    this.common.push(leaf);
+  groupOf(inode: Inode): string | string[] | undefined {
+    return this.names.get(inode);
   }
 
-  /** Every path present in both trees whose group changed, with its 'links' detail. */
-  changed(): (CommonLeaf & { detail: Detail })[] {
-    const out: (CommonLeaf & { detail: Detail })[] = [];
-    for (const c of this.common) {
-      const og = this.groups[0].get(c.old.inode) ?? c.path;
-      const ng = this.groups[1].get(c.new.inode) ?? c.path;
-      if (typeof og === 'string' && typeof ng === 'string') continue;
-      const o = names(og);
-      const n = names(ng);
-      if (o.join('\0') !== n.join('\0')) out.push({ ...c, detail: { field: 'links', old: o, new: n } });
-    }
-    return out;
+  /** Every name that shares its inode with another. */
+  *linked(): Iterable<string> {
+    for (const g of this.names.values()) if (typeof g !== 'string') yield* g;
   }
 }
 
-function names(g: string | string[]): string[] {
+export interface LinkChange {
+  path: string;
+  detail: Detail;
+}
+
+/** Paths in both trees whose group of names changed; only hardlinked names are looked at. */
+export function linkChanges(oldRoot: DirNode, newRoot: DirNode, oldNames: InodeNames, newNames: InodeNames): LinkChange[] {
+  const out: LinkChange[] = [];
+  for (const path of new Set([...oldNames.linked(), ...newNames.linked()])) {
+    const o = childAt(oldRoot, path);
+    const n = childAt(newRoot, path);
+    if (o?.kind !== 'leaf' || n?.kind !== 'leaf') continue;
+    const og = display(oldNames.groupOf(o.inode) ?? path);
+    const ng = display(newNames.groupOf(n.inode) ?? path);
+    if (og.join('\0') !== ng.join('\0')) out.push({ path, detail: { field: 'links', old: og, new: ng } });
+  }
+  return out;
+}
+
+function display(g: string | string[]): string[] {
   return typeof g === 'string' ? [showPath(g)] : g.map(showPath).sort();
 }

@@ -1,31 +1,35 @@
 // Size accounting during the pair walk: each inode counted once per side (hardlinks share bytes),
 // grouped by top-level directory, so "where did the 40 MB go" needs no second pass.
-import type { Inode, TreeNode } from '../tree/types.js';
 import { showPath } from './paths.js';
 import type { FileChange, SizeEntry, SizeReport } from './types.js';
 
 const LARGEST = 20;
 
 export class SizeTally {
-  private readonly seen: [Set<Inode>, Set<Inode>] = [new Set(), new Set()];
   private readonly byTop = new Map<string, [number, number]>();
   private readonly total: [number, number] = [0, 0];
+  private row: [number, number] = this.rowFor('');
 
-  add(side: 0 | 1, path: string, node: TreeNode | undefined): void {
-    if (!node || node.kind !== 'leaf' || node.inode.kind !== 'file') return;
-    const inode = node.inode;
-    if (this.seen[side].has(inode)) return;
-    this.seen[side].add(inode);
-    this.total[side] += inode.size;
-    const slash = path.indexOf('/');
-    const top = slash < 0 ? '' : path.slice(0, slash);
+  /** The walk is depth first: everything after a top-level name, up to the next one, lies below it. */
+  enterTop(top: string): void {
+    this.row = this.rowFor(top);
+  }
+
+  add(side: 0 | 1, bytes: number): void {
+    this.total[side] += bytes;
+    this.row[side] += bytes;
+  }
+
+  private rowFor(top: string): [number, number] {
     let row = this.byTop.get(top);
     if (!row) this.byTop.set(top, (row = [0, 0]));
-    row[side] += inode.size;
+    return row;
   }
 
   report(changes: readonly FileChange[]): SizeReport {
-    const byTopLevel: SizeEntry[] = [...this.byTop].map(([top, [o, n]]) => ({ path: showPath(top), old: o, new: n, delta: n - o }));
+    const byTopLevel: SizeEntry[] = [...this.byTop]
+      .filter(([, [o, n]]) => o + n > 0)
+      .map(([top, [o, n]]) => ({ path: showPath(top), old: o, new: n, delta: n - o }));
     byTopLevel.sort((x, y) => Math.abs(y.delta) - Math.abs(x.delta) || (x.path < y.path ? -1 : 1));
     return { old: this.total[0], new: this.total[1], delta: this.total[1] - this.total[0], byTopLevel, largest: largestChanges(changes) };
   }

@@ -25,7 +25,7 @@ export interface FoundFile {
 export function findFile(root: DirNode, indexes: ReadonlyArray<Pick<LayerIndex, 'entries'>>, path: string, layerName: (layer: number) => string): FoundFile {
   const shown = showPath(cleanName(toBytes(path)).path);
   const found = lookup(root, toBytes(path), { followLast: true });
-  if (!found) throw notFound(root, indexes, toBytes(path), shown, layerName);
+  if (!found) throw missingError(root, indexes, toBytes(path), layerName);
   const { node } = found;
   if (node.kind === 'dir') throw new UsageError(`${shown} is a directory (see stratum ls)`, { path: found.path });
   if (node.inode.kind !== 'file') {
@@ -39,7 +39,9 @@ export function toBytes(typed: string): string {
   return Buffer.from(typed, 'utf8').toString('latin1');
 }
 
-function notFound(root: DirNode, indexes: ReadonlyArray<Pick<LayerIndex, 'entries'>>, path: string, shown: string, layerName: (layer: number) => string): NotFoundError {
+/** Why `path` (a byte string) is not in the final tree: the layer that deleted it, when one did. */
+export function missingError(root: DirNode, indexes: ReadonlyArray<Pick<LayerIndex, 'entries'>>, path: string, layerName: (layer: number) => string): NotFoundError {
+  const shown = showPath(cleanName(path).path);
   for (const candidate of candidates(root, path)) {
     const deletion = lastDeletion(pathHistory(indexes, candidate));
     if (deletion?.cause) {

@@ -70,7 +70,7 @@ class FoldState {
 
   private hide(e: LayerEntry): void {
     if (e.kind === 'opaque') {
-      const dir = this.dirAt(e.path, e);
+      const dir = this.dirAt(e.path, e, true);
       if (!dir) return;
       const cause: Removal = { layer: this.layer, how: 'opaque', at: dir.path };
       for (const [name, child] of dir.node.children) this.removeSubtree(joinPath(dir.path, name), child, cause);
@@ -78,7 +78,7 @@ class FoldState {
       return;
     }
     const [parentPath, base] = splitPath(e.path);
-    const parent = this.dirAt(parentPath, e);
+    const parent = this.dirAt(parentPath, e, true);
     const child = parent?.node.children.get(base);
     if (!parent || !child) return;
     const at = joinPath(parent.path, base);
@@ -169,19 +169,48 @@ class FoldState {
     return undefined;
   }
 
-  /** The directory at `path`, every component followed inside the root, missing ones implied (as the planner). */
-  private dirAt(path: string, e: LayerEntry): { node: DirNode; path: string } | undefined {
+  /**
+   * The directory at `path`, every component followed inside the root, missing ones implied (as the
+   * planner). For a marker, a lower non-directory in the way becomes an implied directory, as the
+   * planner does (buildah writes `d/.wh..wh..opq` when a file became a directory).
+   */
+  private dirAt(path: string, e: LayerEntry, forMarker = false): { node: DirNode; path: string } | undefined {
+    for (let guard = 0; guard < 256; guard++) {
+      const r = this.resolveCreating(path);
+      if (r.ok && r.node.kind === 'dir') return { node: r.node, path: r.path };
+      const blocked = r.ok || r.reason === 'not-dir';
+      if (!forMarker || !blocked || !this.implyOver(r.path)) {
+        this.warn(e, blocked ? `parent "${displayPath(r.path)}" is not a directory; entry skipped` : `parent unreachable (${r.reason} at "${displayPath(r.path)}"); entry skipped`);
+        return undefined;
+      }
+    }
+    return undefined;
+  }
+
+  private resolveCreating(path: string): ReturnType<typeof resolvePath> {
     const made = new Set<DirNode>();
     const create = (): DirNode => {
-      const dir = { ...newDir({ mode: 0o755, uid: 0, gid: 0, mtime: 0 }, -1), implied: true };
+      const dir = impliedDir();
       made.add(dir);
       return dir;
     };
     const r = resolvePath(this.root, path, { followLast: true, create });
     if (made.size > 0 && r.ok) this.announceImplied(r.path, made);
-    if (r.ok && r.node.kind === 'dir') return { node: r.node, path: r.path };
-    this.warn(e, r.ok ? `parent "${displayPath(r.path)}" is not a directory; entry skipped` : `parent unreachable (${r.reason} at "${displayPath(r.path)}"); entry skipped`);
-    return undefined;
+    return r;
+  }
+
+  /** Replaces the non-directory at `path` with an implied directory; false if its parent cannot be found. */
+  private implyOver(path: string): boolean {
+    const [dir, base] = splitPath(path);
+    const parent = resolvePath(this.root, dir, { followLast: true });
+    if (!parent.ok || parent.node.kind !== 'dir' || base === '') return false;
+    const at = joinPath(parent.path, base);
+    const old = parent.node.children.get(base);
+    const implied = impliedDir();
+    if (old) this.replace(at, old);
+    parent.node.children.set(base, implied);
+    this.listener.set?.(at, implied, old, this.layer);
+    return true;
   }
 
   private announceImplied(path: string, made: Set<DirNode>): void {
@@ -207,6 +236,11 @@ function metaOf(e: LayerEntry): Meta {
 
 function newDir(meta: Meta, layer: number): DirNode {
   return { kind: 'dir', meta, children: new Map(), layer };
+}
+
+/** Implied directories look like the ones Docker and containerd create: 0755, root-owned, epoch. */
+function impliedDir(): DirNode {
+  return { ...newDir({ mode: 0o755, uid: 0, gid: 0, mtime: 0 }, -1), implied: true };
 }
 
 /** Mode, owner and xattrs: what a chmod/chown/setfattr changes. The mtime is left out on purpose. */

@@ -67,6 +67,13 @@ class PathWatcher implements FoldListener {
 
   set(path: string, node: TreeNode, prev: TreeNode | undefined, layer: number): void {
     if (path !== this.target) return;
+    const last = this.events[this.events.length - 1];
+    if (last && last.layer === layer && last.kind !== 'deleted') {
+      // One layer, one event: a marker's implied directory then declared, or a duplicate entry.
+      const { implied: _, ...rest } = last;
+      this.events[this.events.length - 1] = { ...rest, ...describe(node), layer, kind: last.kind };
+      return;
+    }
     const kind = classify(node, prev, this.existed);
     this.existed = true;
     const event: PathEvent = { layer, kind, ...describe(node) };

@@ -46,7 +46,7 @@ function isAttestation(desc: Descriptor): boolean {
   return desc.annotations?.[Annotation.dockerReferenceType] === 'attestation-manifest' || (p?.os === 'unknown' && p.architecture === 'unknown');
 }
 
-/** Artifacts and other manifests that are not runnable images (EDGE #136). */
+/** Artifacts, referrers and other manifests that are not runnable images (EDGE #136). */
 class NotAnImage extends UnsupportedError {}
 
 async function loadImage(files: FileSet, desc: Descriptor, info: EntryInfo, place: ManifestPlace): Promise<SourceImage> {
@@ -77,6 +77,7 @@ async function loadImage(files: FileSet, desc: Descriptor, info: EntryInfo, plac
 
 function checkIsImage(m: ImageManifest, where: string, label: string, digest: Digest): void {
   const ctx = { file: label, digest };
+  if (m.subject) throw new NotAnImage(`${where}: a referrer of ${m.subject.digest} (signature, SBOM or attestation), not an image`, ctx);
   if (!isImageConfigType(m.config.mediaType)) {
     throw new NotAnImage(`${where}: an artifact (config type ${m.config.mediaType || 'none'}), nothing to unpack`, ctx);
   }

@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { asStratumError } from '../errors.js';
+import { UnsupportedError, asStratumError } from '../errors.js';
 import { createDecompressor, peek } from '../compress/decompress.js';
 import { sniffCompression, type Compression } from '../compress/sniff.js';
 
@@ -20,13 +20,24 @@ export interface Spool {
 export async function sniffFile(file: string): Promise<Compression> {
   const fh = await open(file, 'r');
   try {
-    const head = Buffer.alloc(4);
-    const { bytesRead } = await fh.read(head, 0, 4, 0);
-    return sniffCompression(head.subarray(0, bytesRead));
+    const head = Buffer.alloc(6);
+    const { bytesRead } = await fh.read(head, 0, head.length, 0);
+    return sniffSupported(head.subarray(0, bytesRead), file);
   } finally {
     await fh.close();
   }
 }
+
+/** gzip and zstd are decoded; xz and bzip2 (which docker load also takes) get a clear refusal. */
+function sniffSupported(head: Buffer, label: string): Compression {
+  const kind = sniffCompression(head);
+  if (kind !== 'none') return kind;
+  const other = head.subarray(0, 3).toString('latin1') === 'BZh' ? 'bzip2' : head.subarray(0, 6).equals(XZ_MAGIC) ? 'xz' : undefined;
+  if (other) throw new UnsupportedError(`${label}: ${other}-compressed archive; decompress it first (gzip and zstd are read directly)`, { file: label });
+  return kind;
+}
+
+const XZ_MAGIC = Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]);
 
 /** Decompresses a file into the temp area. */
 export async function spoolFile(file: string, kind: Compression, tmpDir: string, label: string): Promise<Spool> {
@@ -35,8 +46,9 @@ export async function spoolFile(file: string, kind: Compression, tmpDir: string,
 
 /** Copies a stream (stdin) into the temp area, decompressing it when its first bytes say so. */
 export async function spoolInput(input: Readable, tmpDir: string, label: string): Promise<Spool> {
-  const { head, rest } = await peek(input, 4);
-  return spoolStream(Readable.from(rest), sniffCompression(head), tmpDir, label);
+  const { head, rest } = await peek(input, 6);
+  const kind = sniffSupported(head.subarray(0, 6), label);
+  return spoolStream(Readable.from(rest), kind, tmpDir, label);
 }
 
 async function spoolStream(input: Readable, kind: Compression, tmpDir: string, label: string): Promise<Spool> {

@@ -97,11 +97,16 @@ async function streamLayer(source: Readable, blobTmp: string, layerTmp: string, 
   const blobOut = createWriteStream(blobTmp, { mode: 0o644 });
   const blobHash = createHash('sha256');
   let size = 0;
+  // A destroyed stream emits neither 'drain' nor 'finish': when the parser gives up, this is what
+  // wakes the pump, or the process would idle out of work and exit 0 with nothing done.
+  const stop = new AbortController();
+  const wait = (emitter: NodeJS.EventEmitter, event: string) => once(emitter, event, { signal: stop.signal });
 
   // Feed the stored bytes to the blob file and the decompressor, each with its own backpressure.
   const pump = (async () => {
     for await (const chunk of rest) {
       opts.signal?.throwIfAborted();
+      stop.signal.throwIfAborted();
       blobHash.update(chunk);
       size += chunk.length;
       opts.onBytes?.(chunk.length);
@@ -110,13 +115,13 @@ async function streamLayer(source: Readable, blobTmp: string, layerTmp: string, 
       // Listen for both drains before awaiting either: an uncompressed layer's pass-through emits
       // 'drain' on the next tick, long before the blob file's, and a late listener waits forever.
       const drains: Promise<unknown>[] = [];
-      if (!okBlob) drains.push(once(blobOut, 'drain'));
-      if (!okDec) drains.push(once(decompressor, 'drain'));
+      if (!okBlob) drains.push(wait(blobOut, 'drain'));
+      if (!okDec) drains.push(wait(decompressor, 'drain'));
       if (drains.length) await Promise.all(drains);
     }
     decompressor.end();
     blobOut.end();
-    await once(blobOut, 'finish');
+    await wait(blobOut, 'finish');
   })();
   pump.catch((err) => {
     decompressor.destroy(err);
@@ -138,6 +143,7 @@ async function streamLayer(source: Readable, blobTmp: string, layerTmp: string, 
     await pump;
     return { digest: `sha256:${blobHash.digest('hex')}` as Digest, size, diffID: `sha256:${diffHash.digest('hex')}` as Digest, tarSize, compression, entries, warnings };
   } catch (err) {
+    stop.abort();
     source.destroy();
     decompressor.destroy();
     blobOut.destroy();

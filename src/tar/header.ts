@@ -53,6 +53,8 @@ const GNU_CTIME = [357, 369] as const;
 const ZERO_BLOCK = Buffer.alloc(BLOCK);
 
 export function isZeroBlock(block: Buffer): boolean {
+  // Every real header has a non-zero checksum field, so this settles almost all blocks without a compare.
+  if (block[148] !== 0 || block[149] !== 0 || block[154] !== 0 || block[155] !== 0) return false;
   return block.equals(ZERO_BLOCK);
 }
 
@@ -105,7 +107,7 @@ export function parseNumeric(b: Buffer, start: number, end: number): number {
   return b[start]! & 0x80 ? parseBase256(b, start, end) : parseOctal(b, start, end);
 }
 
-/** parseNumeric for callers outside this module (sparse maps): errors become FormatErrors naming the field. */
+/** parseNumeric with errors turned into FormatErrors naming the field, the label and the offset. */
 export function numericField(b: Buffer, start: number, end: number, field: string, label: string, offset: number): number {
   try {
     return parseNumeric(b, start, end);
@@ -115,24 +117,29 @@ export function numericField(b: Buffer, start: number, end: number, field: strin
   }
 }
 
-/** Both sums with the checksum field counted as spaces: Sun tar wrote the signed one. */
-function checksums(b: Buffer): [unsigned: number, signed: number] {
-  let unsigned = 0;
+/** The unsigned sum with the checksum field counted as spaces. */
+function unsignedSum(b: Buffer): number {
+  let sum = 8 * 0x20;
+  for (let i = 0; i < CHKSUM[0]; i++) sum += b[i]!;
+  for (let i = CHKSUM[1]; i < BLOCK; i++) sum += b[i]!;
+  return sum;
+}
+
+/** The signed sum Sun tar wrote: bytes >= 0x80 count negative. */
+function signedSum(b: Buffer, unsigned: number): number {
   let high = 0;
-  for (let i = 0; i < BLOCK; i++) {
-    const c = i >= CHKSUM[0] && i < CHKSUM[1] ? 0x20 : b[i]!;
-    unsigned += c;
-    if (c & 0x80) high++;
-  }
-  return [unsigned, unsigned - 256 * high];
+  for (let i = 0; i < BLOCK; i++) if (b[i]! & 0x80 && (i < CHKSUM[0] || i >= CHKSUM[1])) high++;
+  return unsigned - 256 * high;
+}
+
+function hasUstarMagic(b: Buffer): boolean {
+  return b[257] === 0x75 && b[258] === 0x73 && b[259] === 0x74 && b[260] === 0x61 && b[261] === 0x72; // "ustar"
 }
 
 function detectFormat(b: Buffer): HeaderFormat {
-  const magic = b.toString('latin1', 257, 263);
-  const version = b.toString('latin1', 263, 265);
-  if (magic === 'ustar\0') return b.toString('latin1', 508, 512) === 'tar\0' ? 'star' : 'ustar';
-  if (magic === 'ustar ' && version === ' \0') return 'gnu';
-  return 'v7';
+  if (!hasUstarMagic(b)) return 'v7';
+  if (b[262] === 0) return b[508] === 0x74 && b[509] === 0x61 && b[510] === 0x72 && b[511] === 0 ? 'star' : 'ustar'; // "tar\0"
+  return b[262] === 0x20 && b[263] === 0x20 && b[264] === 0 ? 'gnu' : 'v7';
 }
 
 export function verifyChecksum(block: Buffer, offset: number, label: string): void {
@@ -142,8 +149,10 @@ export function verifyChecksum(block: Buffer, offset: number, label: string): vo
   } catch {
     throw new FormatError(`${label}: unreadable tar header checksum at offset ${offset}`, { file: label, offset });
   }
-  const [unsigned, signed] = checksums(block);
-  if (stored !== unsigned && stored !== signed) {
+  const unsigned = unsignedSum(block);
+  if (stored === unsigned) return;
+  const signed = signedSum(block, unsigned);
+  if (stored !== signed) {
     throw new FormatError(
       `${label}: tar header checksum ${stored} matches neither ${unsigned} nor ${signed} at offset ${offset}`,
       { file: label, offset, expected: stored, actual: unsigned },
@@ -158,37 +167,28 @@ export function decodeHeaderBlock(block: Buffer, offset: number, label: string):
   }
   if (isZeroBlock(block)) return null;
   verifyChecksum(block, offset, label);
-  let field = 'size';
-  const num = (f: readonly [number, number], what: string): number => {
-    field = what;
-    return parseNumeric(block, f[0], f[1]);
+  const num = (f: readonly [number, number], field: string): number => numericField(block, f[0], f[1], field, label, offset);
+  const format = detectFormat(block);
+  const h: RawHeader = {
+    name: parseString(block, NAME[0], NAME[1]),
+    mode: num(MODE, 'mode'),
+    uid: num(UID, 'uid'),
+    gid: num(GID, 'gid'),
+    size: num(SIZE, 'size'),
+    mtime: num(MTIME, 'mtime'),
+    typeflag: String.fromCharCode(block[TYPEFLAG]!),
+    linkname: parseString(block, LINKNAME[0], LINKNAME[1]),
+    uname: '',
+    gname: '',
+    devmajor: 0,
+    devminor: 0,
+    format,
   };
-  try {
-    const format = detectFormat(block);
-    const h: RawHeader = {
-      name: parseString(block, NAME[0], NAME[1]),
-      mode: num(MODE, 'mode'),
-      uid: num(UID, 'uid'),
-      gid: num(GID, 'gid'),
-      size: num(SIZE, 'size'),
-      mtime: num(MTIME, 'mtime'),
-      typeflag: String.fromCharCode(block[TYPEFLAG]!),
-      linkname: parseString(block, LINKNAME[0], LINKNAME[1]),
-      uname: '',
-      gname: '',
-      devmajor: 0,
-      devminor: 0,
-      format,
-    };
-    if (format !== 'v7') decodeExtended(h, block, num);
-    return h;
-  } catch (err) {
-    if (!(err instanceof FieldError)) throw err;
-    throw new FormatError(`${label}: ${err.message} in tar header field ${field} at offset ${offset}`, { file: label, offset });
-  }
+  if (format !== 'v7') decodeExtended(h, block, num);
+  return h;
 }
 
-type NumFn = (f: readonly [number, number], what: string) => number;
+type NumFn = (f: readonly [number, number], field: string) => number;
 
 function decodeExtended(h: RawHeader, block: Buffer, num: NumFn): void {
   h.uname = parseString(block, UNAME[0], UNAME[1]);
@@ -226,11 +226,14 @@ export function isHeaderOnly(typeflag: string): boolean {
 
 /** Bytes of data that follow this header in the archive (before padding); throws on a negative size. */
 export function dataSize(h: RawHeader, offset: number, label: string): number {
-  if (isHeaderOnly(h.typeflag)) return 0;
-  if (h.size < 0) {
-    throw new FormatError(`${label}: negative tar entry size ${h.size} at offset ${offset}`, { file: label, offset });
-  }
-  return h.size;
+  return storedSize(h.typeflag, h.size, offset, label);
+}
+
+/** dataSize for a typeflag and a size that PAX may have replaced. */
+export function storedSize(typeflag: string, size: number, offset: number, label: string): number {
+  if (isHeaderOnly(typeflag)) return 0;
+  if (size < 0) throw new FormatError(`${label}: negative tar entry size ${size} at offset ${offset}`, { file: label, offset });
+  return size;
 }
 
 /** Zero bytes after `size` bytes of data up to the next block boundary. */

@@ -35,24 +35,42 @@ export class ByteSource {
     return true;
   }
 
-  /** Up to `max` bytes as a view of the current chunk (no copy); null at the end of the input. */
-  async read(max: number): Promise<Buffer | null> {
-    if (this.pos >= this.buf.length && !(await this.fill())) return null;
+  // The *Buffered methods are synchronous fast paths: most headers and small bodies sit inside the
+  // current chunk, and skipping an await per call is most of the per-entry cost.
+
+  /** Up to `max` bytes of the current chunk as a view (no copy); null when the chunk is used up. */
+  takeBuffered(max: number): Buffer | null {
     const n = Math.min(max, this.buf.length - this.pos);
+    if (n <= 0) return null;
     const out = this.buf.subarray(this.pos, this.pos + n);
     this.pos += n;
     this.offset += n;
     return out;
   }
 
+  /** Exactly `n` bytes as a view when the current chunk holds them; null otherwise (nothing consumed). */
+  takeExactBuffered(n: number): Buffer | null {
+    return this.buf.length - this.pos >= n ? this.takeBuffered(n) : null;
+  }
+
+  /** Discards up to `n` bytes of the current chunk; returns how many. */
+  skipBuffered(n: number): number {
+    const step = Math.min(n, this.buf.length - this.pos);
+    this.pos += step;
+    this.offset += step;
+    return step;
+  }
+
+  /** Up to `max` bytes as a view of the current chunk (no copy); null at the end of the input. */
+  async read(max: number): Promise<Buffer | null> {
+    if (this.pos >= this.buf.length && !(await this.fill())) return null;
+    return this.takeBuffered(max);
+  }
+
   /** Exactly `n` bytes, or fewer only when the input ends first. */
   async readExact(n: number): Promise<Buffer> {
-    if (this.buf.length - this.pos >= n) {
-      const out = this.buf.subarray(this.pos, this.pos + n);
-      this.pos += n;
-      this.offset += n;
-      return out;
-    }
+    const view = this.takeExactBuffered(n);
+    if (view) return view;
     const out = Buffer.allocUnsafe(n);
     let got = 0;
     while (got < n) {
@@ -66,14 +84,8 @@ export class ByteSource {
 
   /** Discards up to `n` bytes; returns how many were there. */
   async skip(n: number): Promise<number> {
-    let left = n;
-    while (left > 0) {
-      if (this.pos >= this.buf.length && !(await this.fill())) break;
-      const step = Math.min(left, this.buf.length - this.pos);
-      this.pos += step;
-      this.offset += step;
-      left -= step;
-    }
+    let left = n - this.skipBuffered(n);
+    while (left > 0 && (await this.fill())) left -= this.skipBuffered(left);
     return n - left;
   }
 
@@ -93,6 +105,10 @@ export class ByteSource {
   async close(): Promise<void> {
     if (this.ended) return;
     this.ended = true;
-    await this.it.return?.();
+    try {
+      await this.it.return?.();
+    } catch {
+      // Already failing or abandoned: the error that got us here is the one worth reporting.
+    }
   }
 }

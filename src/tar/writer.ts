@@ -1,5 +1,6 @@
 // Tar header encoding for lossless export: ustar headers, preceded by a PAX 'x' header whenever a value
-// does not fit (long or NUL-free-but-long names, big ids/sizes, fractional or negative times, xattrs).
+// does not fit (names and link targets too long for ustar, big ids and sizes, fractional or negative times,
+// long user/group names, xattrs).
 // Deterministic: the same input always gives the same bytes (no atime/ctime, no pid in names).
 import { UsageError } from '../errors.js';
 import { BLOCK, blockPadding } from './header.js';
@@ -50,20 +51,9 @@ export function encodeEntryHeader(h: EncodeHeader): Buffer {
   const name = entryName(h);
   const size = h.type === 'file' ? h.size : 0;
   checkInput(h, name, size);
-  const pax: [string, Buffer][] = [];
   const split = splitName(name);
-  if (!split) pax.push(['path', Buffer.from(name, 'latin1')]);
   const linkname = h.linkname ?? '';
-  if (linkname.length > 100) pax.push(['linkpath', Buffer.from(linkname, 'latin1')]);
-  if (!fitsOctal(h.uid, MAX_OCTAL7)) pax.push(['uid', ascii(String(h.uid))]);
-  if (!fitsOctal(h.gid, MAX_OCTAL7)) pax.push(['gid', ascii(String(h.gid))]);
-  if (!fitsOctal(size, MAX_OCTAL11)) pax.push(['size', ascii(String(size))]);
-  if (!fitsOctal(h.mtime, MAX_OCTAL11)) pax.push(['mtime', ascii(formatPaxTime(h.mtime))]);
-  if (h.uname !== undefined && h.uname.length > 32) pax.push(['uname', Buffer.from(h.uname, 'latin1')]);
-  if (h.gname !== undefined && h.gname.length > 32) pax.push(['gname', Buffer.from(h.gname, 'latin1')]);
-  for (const [key, value] of [...(h.xattrs ?? [])].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    pax.push([SCHILY_XATTR + key, value]);
-  }
+  const pax = paxRecordsFor(h, name, size, split === null);
   const ustar = ustarBlock({
     name: split ?? { prefix: '', name: name.slice(0, 100) },
     mode: h.mode & 0o7777,
@@ -82,6 +72,22 @@ export function encodeEntryHeader(h: EncodeHeader): Buffer {
   return Buffer.concat([paxHeader(name, pax, clampTime(h.mtime)), ustar]);
 }
 
+/** The PAX records for whatever the ustar fields cannot hold; xattrs sorted so output is deterministic. */
+function paxRecordsFor(h: EncodeHeader, name: string, size: number, needsPath: boolean): [string, Buffer][] {
+  const pax: [string, Buffer][] = [];
+  if (needsPath) pax.push(['path', Buffer.from(name, 'latin1')]);
+  if ((h.linkname ?? '').length > 100) pax.push(['linkpath', Buffer.from(h.linkname!, 'latin1')]);
+  if (!fitsOctal(h.uid, MAX_OCTAL7)) pax.push(['uid', ascii(String(h.uid))]);
+  if (!fitsOctal(h.gid, MAX_OCTAL7)) pax.push(['gid', ascii(String(h.gid))]);
+  if (!fitsOctal(size, MAX_OCTAL11)) pax.push(['size', ascii(String(size))]);
+  if (!fitsOctal(h.mtime, MAX_OCTAL11)) pax.push(['mtime', ascii(formatPaxTime(h.mtime))]);
+  if (h.uname !== undefined && h.uname.length > 32) pax.push(['uname', Buffer.from(h.uname, 'latin1')]);
+  if (h.gname !== undefined && h.gname.length > 32) pax.push(['gname', Buffer.from(h.gname, 'latin1')]);
+  const xattrs = [...(h.xattrs ?? [])].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const [key, value] of xattrs) pax.push([SCHILY_XATTR + key, value]);
+  return pax;
+}
+
 function entryName(h: EncodeHeader): string {
   if (h.type !== 'dir' || h.name.endsWith('/')) return h.name;
   return h.name === '' ? './' : `${h.name}/`;
@@ -89,7 +95,10 @@ function entryName(h: EncodeHeader): string {
 
 function checkInput(h: EncodeHeader, name: string, size: number): void {
   const bad = (what: string): UsageError => new UsageError(`cannot encode tar entry ${JSON.stringify(name)}: ${what}`, { path: name });
-  for (const s of [name, h.linkname ?? '', h.uname ?? '', h.gname ?? '']) if (s.includes('\0')) throw bad('NUL byte in a name');
+  for (const s of [name, h.linkname ?? '', h.uname ?? '', h.gname ?? '']) {
+    if (s.includes('\0')) throw bad('NUL byte in a name');
+    if (/[^\x00-\xff]/.test(s)) throw bad('name is not a latin1 byte string');
+  }
   if (!Number.isSafeInteger(size) || size < 0) throw bad(`invalid size ${size}`);
   if (!Number.isSafeInteger(h.uid) || !Number.isSafeInteger(h.gid)) throw bad(`invalid owner ${h.uid}:${h.gid}`);
   if (!Number.isFinite(h.mtime)) throw bad(`invalid mtime ${h.mtime}`);

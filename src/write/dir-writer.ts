@@ -9,7 +9,7 @@ import { writeFailure, type Progress } from './failure.js';
 import { applyModeAndTimes, applyOwner, createLeaf, stagingPath, type Identity } from './nodes.js';
 import { runPool } from './pool.js';
 import { createStaging, inspectOut, installStaging, removeTree } from './staging.js';
-import { makeSpecialNodes, restoreXattrs, xattrApplicable, type XattrTarget } from './system-tools.js';
+import { makeSpecialNodes, restoreXattrs, xattrDecision, type XattrTarget } from './system-tools.js';
 
 export type { Progress } from './failure.js';
 
@@ -36,6 +36,8 @@ export interface WriteReport {
   /** Character and block devices and FIFOs. */
   devices: number;
   bytes: number;
+  /** Not kept: owners (not root), device nodes (not root; FIFOs are always made), xattrs (privilege, kernel refusal,
+   * or no setfattr). security.selinux and system.nfs4_acl are left out by policy and not counted. */
   skipped: { owners: number; devices: number; xattrs: number };
 }
 
@@ -72,9 +74,18 @@ export async function writeDir(tree: PlannedTree, out: string, opts: WriteDirOpt
     await installStaging(staging, target, state);
     return report;
   } catch (err) {
-    if (staging !== undefined) await removeTree(staging).catch(() => undefined);
-    if (opts.signal?.aborted) throw opts.signal.reason;
-    throw writeFailure(err, out, undefined, report);
+    const failure = opts.signal?.aborted ? opts.signal.reason : writeFailure(err, out, undefined, report);
+    if (staging !== undefined) await cleanUp(staging, failure);
+    throw failure;
+  }
+}
+
+/** Removes the staging dir; if even that fails, the error the user sees says where the debris is. */
+async function cleanUp(staging: string, failure: unknown): Promise<void> {
+  try {
+    await removeTree(staging);
+  } catch {
+    if (failure instanceof Error) failure.message += `; the partial output in ${staging} could not be removed`;
   }
 }
 
@@ -104,7 +115,7 @@ async function build(job: Job, root: DirNode, entries: WriteEntry[]): Promise<vo
 }
 
 function concurrency(job: Job): number {
-  return Math.max(1, job.opts.concurrency ?? 32);
+  return Math.max(1, job.opts.concurrency ?? 16);
 }
 
 async function guard(job: Job, rel: string, fn: () => Promise<void>): Promise<void> {
@@ -144,10 +155,12 @@ async function makeSpecials(job: Job, root: DirNode, leaves: readonly Leaf[]): P
   // Anyone may make a FIFO; device nodes need CAP_MKNOD, and without it we skip them as containerd does in a userns.
   const allowed = specials.filter((l) => l.inode.kind === 'fifo' || job.id.privileged);
   for (const l of specials) if (!allowed.includes(l)) job.skipped.add(l.inode);
+  if (allowed.length > 0) {
+    const scratch = await scratchDir(job, root);
+    const refused = await makeSpecialNodes((rel) => stagingPath(job.base, rel), scratch, allowed);
+    for (const l of refused) job.skipped.add(l.inode);
+  }
   job.report.skipped.devices += job.skipped.size;
-  if (allowed.length === 0) return;
-  const scratch = await scratchDir(job, root);
-  await guard(job, allowed[0].path, () => makeSpecialNodes((rel) => stagingPath(job.base, rel), scratch, allowed));
 }
 
 async function writeLeaf(job: Job, { path: rel, inode }: Leaf): Promise<void> {
@@ -184,16 +197,16 @@ async function writeLink(job: Job, e: WriteEntry, first: Map<Inode, string>): Pr
 
 function applicableXattrs(job: Job, kind: Inode['kind'] | 'dir', xattrs: Record<string, string> | undefined): Array<[string, string]> {
   if (xattrs === undefined) return [];
-  return Object.entries(xattrs).filter(([name]) => xattrApplicable(name, kind, job.id.privileged));
+  return Object.entries(xattrs).filter(([name]) => xattrDecision(name, kind, job.id.privileged) === 'apply');
 }
 
 /** One setfattr run for the whole tree, after owners (chown drops security.capability) and before modes and times. */
 async function setXattrs(job: Job, root: DirNode, dirs: readonly WriteEntry[], leaves: readonly Leaf[]): Promise<void> {
   const targets: XattrTarget[] = [];
   const add = (rel: string, kind: Inode['kind'] | 'dir', xattrs: Record<string, string> | undefined): void => {
-    const all = Object.keys(xattrs ?? {}).length;
+    const names = Object.keys(xattrs ?? {});
     const ok = applicableXattrs(job, kind, xattrs);
-    job.report.skipped.xattrs += all - ok.length;
+    job.report.skipped.xattrs += names.filter((n) => xattrDecision(n, kind, job.id.privileged) === 'skip').length;
     if (ok.length > 0) targets.push({ path: rel === '' ? '.' : rel, xattrs: ok });
   };
   add('', 'dir', root.meta.xattrs);

@@ -2,6 +2,8 @@
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { FormatError, IoError } from '../errors.js';
+import { displayPath } from '../layer/names.js';
 import type { Inode } from '../tree/types.js';
 
 interface RunResult {
@@ -28,41 +30,61 @@ export interface SpecialNode {
 /**
  * Creates device nodes and FIFOs in `scratch` under plain ASCII names with one shell, then links each into place.
  * Plain names because argv cannot carry non-UTF-8 bytes from Node; link rather than rename because link refuses
- * to replace anything that is already there.
+ * to replace anything that is already there. Root without CAP_MKNOD (a user namespace) gets EPERM for devices:
+ * then, as containerd does there, the devices are skipped and returned, and only the FIFOs are made.
  */
-export async function makeSpecialNodes(target: (rel: string) => Buffer, scratch: string, nodes: readonly SpecialNode[]): Promise<void> {
-  if (nodes.length === 0) return;
+export async function makeSpecialNodes(target: (rel: string) => Buffer, scratch: string, nodes: readonly SpecialNode[]): Promise<SpecialNode[]> {
+  const first = await makeInScratch(scratch, 'a', nodes);
+  if (first === 'ok') return linkIntoPlace(target, scratch, 'a', nodes).then(() => []);
+  const fifos = nodes.filter((n) => n.inode.kind === 'fifo');
+  if (!/Operation not permitted/.test(first) || fifos.length === nodes.length) throw mknodFailed(nodes, first);
+  const second = await makeInScratch(scratch, 'b', fifos);
+  if (second !== 'ok') throw mknodFailed(fifos, second);
+  await linkIntoPlace(target, scratch, 'b', fifos);
+  return nodes.filter((n) => n.inode.kind !== 'fifo');
+}
+
+/** 'ok', or why not. */
+async function makeInScratch(scratch: string, prefix: string, nodes: readonly SpecialNode[]): Promise<string> {
+  if (nodes.length === 0) return 'ok';
   const lines = nodes.map(({ inode }, i) =>
     inode.kind === 'fifo'
-      ? `mkfifo -m 600 n${i}`
-      : `mknod -m 600 n${i} ${inode.kind === 'char' ? 'c' : 'b'} ${deviceNumber(inode.devmajor)} ${deviceNumber(inode.devminor)}`,
+      ? `mkfifo -m 600 ${prefix}${i}`
+      : `mknod -m 600 ${prefix}${i} ${inode.kind === 'char' ? 'c' : 'b'} ${deviceNumber(inode.devmajor)} ${deviceNumber(inode.devminor)}`,
   );
   const res = await run('sh', ['-ec', lines.join('\n')], scratch);
-  if (res === 'missing' || res.code !== 0) {
-    const why = res === 'missing' ? 'sh is not installed' : res.stderr.trim();
-    throw Object.assign(new Error(`creating device nodes failed: ${why}`), { code: 'EMKNOD', syscall: 'mknod' });
-  }
+  if (res === 'missing') return 'sh is not installed';
+  return res.code === 0 ? 'ok' : res.stderr.trim();
+}
+
+async function linkIntoPlace(target: (rel: string) => Buffer, scratch: string, prefix: string, nodes: readonly SpecialNode[]): Promise<void> {
   for (const [i, { path: rel }] of nodes.entries()) {
-    const tmp = path.join(scratch, `n${i}`);
+    const tmp = path.join(scratch, `${prefix}${i}`);
     await fs.link(tmp, target(rel));
     await fs.unlink(tmp);
   }
 }
 
+function mknodFailed(nodes: readonly SpecialNode[], why: string): IoError {
+  const first = displayPath(nodes[0].path);
+  return new IoError(`cannot create ${nodes.length} device nodes/FIFOs (the first is ${first}): ${why}`, { path: nodes[0].path }, 'E_IO_MKNOD');
+}
+
 function deviceNumber(n: number | undefined): number {
   const v = n ?? 0;
-  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new RangeError(`device number ${v} out of range`);
+  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new FormatError(`device number ${v} is out of range`);
   return v;
 }
 
-/** Names never applied: host policy labels that would be wrong on this host (as umoci does). */
+/** Host policy labels that would be wrong on this host: never applied, and not reported as lost (as umoci does). */
 const NEVER = new Set(['security.selinux', 'system.nfs4_acl']);
 
-/** Whether an xattr can be set; the kernel refuses user.* on anything but regular files and directories. */
-export function xattrApplicable(name: string, kind: Inode['kind'] | 'dir', privileged: boolean): boolean {
-  if (NEVER.has(name)) return false;
-  if (name.startsWith('user.')) return kind === 'file' || kind === 'dir';
-  return privileged;
+/** 'never': left out by policy; 'skip': cannot be set here (kept out and counted). */
+export function xattrDecision(name: string, kind: Inode['kind'] | 'dir', privileged: boolean): 'apply' | 'skip' | 'never' {
+  if (NEVER.has(name)) return 'never';
+  // The kernel refuses user.* on anything but regular files and directories, root or not.
+  if (name.startsWith('user.')) return kind === 'file' || kind === 'dir' ? 'apply' : 'skip';
+  return privileged ? 'apply' : 'skip';
 }
 
 export interface XattrTarget {

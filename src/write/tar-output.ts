@@ -57,11 +57,10 @@ function drained(output: Output): Promise<void> {
   });
 }
 
-/** Opens a stored content file and checks its length: a file of another length would corrupt every entry after it. */
-export async function openContent(src: string, path: string, inode: Inode): Promise<fs.FileHandle> {
-  let fh: fs.FileHandle;
+/** Opens a stored content file; a missing one is the store's fault and says so. */
+async function open(src: string, path: string, inode: Inode): Promise<fs.FileHandle> {
   try {
-    fh = await fs.open(src, 'r');
+    return await fs.open(src, 'r');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw asStratumError(err, src);
     const ref = inode.content!;
@@ -71,39 +70,59 @@ export async function openContent(src: string, path: string, inode: Inode): Prom
       layer: ref.layer,
     });
   }
-  const { size } = await fh.stat();
-  if (size === inode.size) return fh;
-  await fh.close();
-  throw new IntegrityError(`${displayPath(path)}: stored content ${src} has ${size} bytes, the tree says ${inode.size}`, {
+}
+
+function wrongSize(src: string, path: string, inode: Inode, actual: number | string): IntegrityError {
+  return new IntegrityError(`${displayPath(path)}: stored content ${src} has ${actual} bytes, the tree says ${inode.size}`, {
     path,
     file: src,
     expected: inode.size,
-    actual: size,
+    actual,
   });
+}
+
+/** Opens a big content file and checks its length first: a file of another length would corrupt every entry after it. */
+export async function openContent(src: string, path: string, inode: Inode): Promise<fs.FileHandle> {
+  const fh = await open(src, path, inode);
+  const { size } = await fh.stat();
+  if (size === inode.size) return fh;
+  await fh.close();
+  throw wrongSize(src, path, inode, size);
 }
 
 /** Reads [pos, pos+length) exactly into a fresh buffer. */
 export async function readRange(fh: fs.FileHandle, src: string, path: string, pos: number, length: number): Promise<Buffer> {
   const buf = Buffer.allocUnsafe(length);
   for (let got = 0; got < length; ) {
-    let n: number;
-    try {
-      n = (await fh.read(buf, got, length - got, pos + got)).bytesRead;
-    } catch (err) {
-      throw asStratumError(err, src);
-    }
+    const n = await readInto(fh, buf, got, length - got, pos + got, src);
     if (n === 0) throw new IntegrityError(`${displayPath(path)}: ${src} shrank while being read`, { path, file: src });
     got += n;
   }
   return buf;
 }
 
-/** A whole small file in memory, read ahead of its turn. */
+/** A whole small file in memory, read ahead of its turn. One byte more is asked for, so a longer file shows without an fstat. */
 export async function readSmall(src: string, path: string, inode: Inode): Promise<Buffer> {
-  const fh = await openContent(src, path, inode);
+  const fh = await open(src, path, inode);
   try {
-    return await readRange(fh, src, path, 0, inode.size);
+    const buf = Buffer.allocUnsafe(inode.size + 1);
+    let got = 0;
+    while (got <= inode.size) {
+      const n = await readInto(fh, buf, got, buf.length - got, got, src);
+      if (n === 0) break;
+      got += n;
+    }
+    if (got !== inode.size) throw wrongSize(src, path, inode, got > inode.size ? `more than ${inode.size}` : got);
+    return buf.subarray(0, got);
   } finally {
     await fh.close();
+  }
+}
+
+async function readInto(fh: fs.FileHandle, buf: Buffer, at: number, length: number, pos: number, src: string): Promise<number> {
+  try {
+    return (await fh.read(buf, at, length, pos)).bytesRead;
+  } catch (err) {
+    throw asStratumError(err, src);
   }
 }

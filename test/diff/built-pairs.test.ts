@@ -4,7 +4,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { c, d, f, h, type Item, s } from '../helpers/layers.js';
+import { c, d, f, h, type Item, s, sha256, wh } from '../helpers/layers.js';
 import { writeOciLayout } from '../helpers/oci-builder.js';
 import { diff, tempDir } from './run-diff.js';
 
@@ -49,7 +49,9 @@ const TOP: Item[] = [
   f('var/lib/dpkg/status.d/tzdata', distroless('tzdata', '2024a')),
   f('data/blob.bin', Buffer.from([0, 1, 2, 4])),
   f('cache/big', 'y'.repeat(6000)),
+  wh('caf\xe9'),
 ];
+const short = (b: Buffer | string) => sha256(b).slice(0, 8);
 
 beforeAll(() => {
   work = tempDir('diff-built');
@@ -67,32 +69,35 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 describe('a built pair', () => {
   it('reports every kind of file change with what differs', async () => {
     const r = await diff([v1, v2, '--name-status', '--ignore', 'cache'], store);
-    expect(r.out).toBe(['M\t/data/blob.bin', 'M\t/dev/null', 'M\t/etc/app.conf', 'M\t/etc/attr', 'M\t/etc/link', 'M\t/hl/a', 'M\t/hl/b', 'A\t/hl/c', 'M\t/lib/apk/db/installed', 'T\t/tc', 'A\t/tc/inside', 'A\t/var/lib/dpkg/status.d/tzdata', ''].join('\n'));
+    expect(r.out).toBe(['D\t/caf\\xe9', 'M\t/data/blob.bin', 'M\t/dev/null', 'M\t/etc/app.conf', 'M\t/etc/attr', 'M\t/etc/link', 'M\t/hl/a', 'M\t/hl/b', 'A\t/hl/c', 'M\t/lib/apk/db/installed', 'T\t/tc', 'A\t/tc/inside', 'A\t/var/lib/dpkg/status.d/tzdata', ''].join('\n'));
     expect(r.code).toBe(1);
     const human = await diff([v1, v2, '--only', 'files', '--ignore', 'cache', '--ignore', '/lib/apk'], store);
     expect(human.out.split('\n').slice(4)).toEqual([
-      'Files: 3 added, 7 modified, 1 type changed (+31 B)',
-      `  M /data/blob.bin  content sha256 054edec1…→f4ffd3a5… (same size)  [layer 2: RUN apk upgrade && edit]`,
+      'Files: 3 added, 1 removed, 7 modified, 1 type changed (+56 B)',
+      '  D /caf\\xe9  12 B  [old layer 1: base]',
+      `  M /data/blob.bin  content sha256 ${short(Buffer.from([0, 1, 2, 3]))}…→${short(Buffer.from([0, 1, 2, 4]))}… (same size)  [layer 2: RUN apk upgrade && edit]`,
       '  M /dev/null  device 1,3→1,5  [layer 2: RUN apk upgrade && edit]',
-      '  M /etc/app.conf  content sha256 4d8a3d1f…→8ae2e5cd… (same size)  [layer 2: RUN apk upgrade && edit]',
+      `  M /etc/app.conf  content sha256 ${short('greeting=hello\nworkers=2\nmode=a\n')}…→${short('greeting=hallo\nworkers=2\nmode=b\n')}… (same size)  [layer 2: RUN apk upgrade && edit]`,
       '  M /etc/attr  xattr user.comment changed  [layer 2: RUN apk upgrade && edit]',
       '  M /etc/link  target app.conf→/etc/stamp  [layer 2: RUN apk upgrade && edit]',
       '  M /hl/a  hardlinks 2→1 names (-/hl/b)  [layer 1: base]',
       '  M /hl/b  hardlinks 2→2 names (+/hl/c -/hl/a)  [layer 2: RUN apk upgrade && edit]',
       '  A /hl/c  12 B  [layer 2: RUN apk upgrade && edit]',
       '  T /tc  type file→dir, mode 0644→0755  [layer 2: RUN apk upgrade && edit]',
-      '  A /var/lib/dpkg/status.d/tzdata  45 B  [layer 2: RUN apk upgrade && edit]',
+      '  A /var/lib/dpkg/status.d/tzdata  51 B  [layer 2: RUN apk upgrade && edit]',
       '',
-      'Size: 5.11 kB → 5.15 kB (+31 B)',
+      'Size: 147 B → 203 B (+56 B)',
       '  by top-level directory:',
-      '    /var             57 B → 102 B (+45 B)',
-      '    /hl              12 B → 24 B (+12 B)',
+      '    /var             78 B → 129 B (+51 B)',
       '    /                12 B → 0 B (-12 B)',
+      '    /hl              12 B → 24 B (+12 B)',
+      '    /tc              4 B → 9 B (+5 B)',
       '  largest changes:',
-      '         +45 B  A /var/lib/dpkg/status.d/tzdata',
-      '         +12 B  A /hl/c',
+      '         +51 B  A /var/lib/dpkg/status.d/tzdata',
       '         -12 B  D /caf\\xe9',
+      '         +12 B  A /hl/c',
       '          +9 B  A /tc/inside',
+      '          -4 B  T /tc',
       '',
     ]);
   });
@@ -130,12 +135,12 @@ describe('a built pair', () => {
 
   it('prints a unified diff of one text file, and says so for a binary one', async () => {
     const text = await diff([v1, v2, '-p', '/etc/link'], store);
-    expect(text.out).toBe('--- old/etc/link\n+++ new/etc/link\n@@ -1,3 +1 @@\n-greeting=hello\n-workers=2\n-mode=a\n+same\n');
+    expect(text.out).toBe('--- old/etc/link\n+++ new/etc/link\n@@ -1,3 +1 @@\n-greeting=hello\n-workers=2\n-mode=a\n+same\n\\ No newline at end of file\n');
     expect(text.code).toBe(1);
     const conf = await diff([v1, v2, '--content', 'etc/app.conf'], store);
     expect(conf.out).toBe('--- old/etc/app.conf\n+++ new/etc/app.conf\n@@ -1,3 +1,3 @@\n-greeting=hello\n+greeting=hallo\n workers=2\n-mode=a\n+mode=b\n');
     const bin = await diff([v1, v2, '-p', '/data/blob.bin'], store);
-    expect(bin.out).toMatch(/^Binary file \/data\/blob\.bin differs \(old sha256 054edec1[0-9a-f]{56}, new sha256 f4ffd3a5[0-9a-f]{56}\)\n$/);
+    expect(bin.out).toBe(`Binary file /data/blob.bin differs (old sha256 ${sha256(Buffer.from([0, 1, 2, 3]))}, new sha256 ${sha256(Buffer.from([0, 1, 2, 4]))})\n`);
     const same = await diff([v1, v2, '-p', '/etc/stamp'], store);
     expect([same.out, same.code]).toEqual(['', 0]);
   });

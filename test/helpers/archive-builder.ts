@@ -63,6 +63,22 @@ export function blob(content: Buffer | string | object, mediaType: string): Blob
   return { descriptor: { mediaType, digest: sha256(bytes), size: bytes.length }, bytes };
 }
 
+/**
+ * A valid zstd frame holding `data` in raw (stored) blocks: Node 20 cannot compress zstd, and a
+ * stored frame is still what zstd's magic and every decoder accept.
+ */
+export function zstdStored(data: Buffer): Buffer {
+  const parts: Buffer[] = [Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x38])]; // magic; no checksum; 128 KiB window
+  const max = 128 * 1024;
+  for (let at = 0; at === 0 || at < data.length; at += max) {
+    const chunk = data.subarray(at, at + max);
+    const last = at + max >= data.length ? 1 : 0;
+    const header = (chunk.length << 3) | last; // block type 0 = raw
+    parts.push(Buffer.from([header & 0xff, (header >> 8) & 0xff, (header >> 16) & 0xff]), chunk);
+  }
+  return Buffer.concat(parts);
+}
+
 /** Packs entries into a tar (gzip-wrapped if asked). */
 export async function packTar(entries: TarSpec[], opts: { gzip?: boolean } = {}): Promise<Buffer> {
   const pack = tar.pack();

@@ -50,11 +50,9 @@ export async function removeJail(j: Jail): Promise<void> {
   await fs.rm(j.root, { recursive: true, force: true });
 }
 
-/** Paths that belong to the run: the store, OUT and the export file. Everything else is the outside world. */
-function ours(j: Jail): (p: string) => boolean {
-  const mine = ['store', 'out', 'out.tar'];
-  return (p) => mine.some((m) => p === m || p.startsWith(`${m}/`));
-}
+/** Paths that belong to the run: the stores, OUT and the export file. Everything else is the outside world. */
+const OURS = ['store', 'store-export', 'store-import', 'out', 'out.tar'];
+const ours = (p: string): boolean => OURS.some((m) => p === m || p.startsWith(`${m}/`));
 
 export interface Snapshot {
   jail: ManifestRecord[];
@@ -65,8 +63,7 @@ export interface Snapshot {
 const HOST_SENTINELS = ['/etc/passwd', '/etc/shadow', '/etc/hosts', '/etc/group'];
 
 export async function snapshot(j: Jail): Promise<Snapshot> {
-  const skip = ours(j);
-  const jail = (await manifestOfDir(j.root)).filter((r) => !skip(r.path));
+  const jail = (await manifestOfDir(j.root)).filter((r) => !ours(r.path));
   const host: Record<string, string> = {};
   for (const f of HOST_SENTINELS) {
     const st = await fs.lstat(f).catch(() => undefined);

@@ -304,6 +304,9 @@ export async function scriptOracle(layout: string, tag: string, opts: ScriptOrac
       layers.push({ root: roots[i], explicit: new Set(names.map(cleanTarName)), opaque: opaque[i] });
     }
     const parsed = parseNotes(notes);
+    if (layers.some((l, i) => i > 0 && l.explicit.has('.wh..wh..opq'))) {
+      parsed.untrusted.push({ path: '', why: 'an opaque marker at a layer root: overlayfs ignores trusted.overlay.opaque there (fastOracle handles it)' });
+    }
     const belowSymlink = parsed.belowSymlink.map((b) => ({
       ...b,
       names: [...layers[b.layer].explicit].filter((n) => n.startsWith(`${b.dir}/`)).map((n) => n.slice(b.dir.length + 1)),
@@ -472,6 +475,8 @@ export async function fastOracle(layerSources: readonly LayerSource[]): Promise<
     const belowSymlink: OracleTree['belowSymlink'] = [];
     const lowerLinks: OracleTree['lowerLinks'] = [];
     const layers: LayerDirInfo[] = [];
+    /** overlayfs ignores trusted.overlay.opaque on a layer's root, so a root opaque marker starts a new stack */
+    let bottom = 0;
     const env = { ...process.env, LC_ALL: 'C' };
 
     for (let i = 0; i < layerSources.length; i++) {
@@ -488,15 +493,20 @@ export async function fastOracle(layerSources: readonly LayerSource[]): Promise<
       const listing = parseListing(r.stdout);
       const explicit = new Set(listing.map((e) => e.name));
       const walked = await walkLayer(root);
+      if (walked.some((w) => w.path === '.wh..wh..opq')) {
+        bottom = i;
+        notes.push(`layer ${i}: opaque marker at the root: the layers below are left out (overlayfs ignores trusted.overlay.opaque on a layer root)`);
+      }
+      const below = layers.slice(bottom);
 
       // the lower view, made only when needed: nothing, the single layer below, or a mount of all of them
       let lower: string | undefined;
       const lowerView = async (): Promise<string | undefined> => {
-        if (i === 0) return undefined;
+        if (below.length === 0) return undefined;
         if (lower === undefined) {
-          if (i === 1) lower = layers[0].root;
+          if (below.length === 1) lower = below[0].root;
           else {
-            await mountOverlay(layers.map((l) => l.root), lowerMnt, empty);
+            await mountOverlay(below.map((l) => l.root), lowerMnt, empty);
             lower = lowerMnt;
           }
         }
@@ -613,8 +623,8 @@ export async function fastOracle(layerSources: readonly LayerSource[]): Promise<
       layers.push({ root, explicit, opaque });
     }
 
-    await mountOverlay(layers.map((l) => l.root), mnt, empty);
-    const implicitDirs = await implicitDirsOf(layers, await mergedDirsOf(mnt));
+    await mountOverlay(layers.slice(bottom).map((l) => l.root), mnt, empty);
+    const implicitDirs = await implicitDirsOf(layers.slice(bottom), await mergedDirsOf(mnt));
     return { dir: mnt, notes, untrusted, belowSymlink, implicitDirs, touchedDirs: new Set(), lowerLinks, cleanup };
   } catch (err) {
     await cleanup();

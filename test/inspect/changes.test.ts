@@ -60,6 +60,13 @@ describe('layerChanges', () => {
     expect(describeTree({ root, warnings: [] })).toEqual(describeTree(planned));
   });
 
+  it('turns a lower file under a marker into an implied directory, as the planner does', () => {
+    const layers = [[f('d', 'was a file'), f('e', 'also')], [opq('d'), f('d/x', '1'), wh('e/gone')]];
+    const { root } = fold(layers.map((l) => layer(l)));
+    expect(describeTree({ root, warnings: [] })).toEqual(describeTree(plan(layers)));
+    expect(counts(layers)[1]).toMatchObject({ added: 1, changed: 2, removed: 0 });
+  });
+
   it('skips an entry under a non-directory with a warning instead of failing', () => {
     const r = layerChanges([layer([f('a', 'file')]), layer([f('a/b', 'x')])]);
     expect(r.warnings).toHaveLength(1);

@@ -7,7 +7,7 @@ import { FormatError, IntegrityError, LimitError, NotFoundError, UnsupportedErro
 import { MediaType } from '../../src/spec/media-types.js';
 import { openArchive } from '../../src/source/open-archive.js';
 import type { OpenOptions } from '../../src/source/types.js';
-import { buildImage, dockerArchiveEntries, layerTar, tempDir, writeTar, type BuiltImage, type TarSpec } from '../helpers/archive-builder.js';
+import { buildImage, dockerArchiveEntries, layerTar, packTar, tempDir, writeTar, zstdStored, type BuiltImage, type TarSpec } from '../helpers/archive-builder.js';
 
 let tmp: string;
 let img: BuiltImage;
@@ -63,6 +63,18 @@ describe('docker-archive', () => {
     const archive = await open(dockerArchiveEntries([{ image: img, repoTags: ['a:1'] }]), { gzip: true });
     expect(archive.format).toBe('docker-archive');
     expect((await archive.select({ image: 'docker.io/library/a:1' })).names).toEqual(['a:1']);
+  });
+
+  it('works when the whole save is zstd-compressed, and names xz as unsupported', async () => {
+    const plain = await packTar(dockerArchiveEntries([{ image: img, repoTags: ['a:1'] }]));
+    const zst = path.join(tmp, `z${n++}.tar.zst`);
+    await writeFile(zst, zstdStored(plain));
+    const archive = await openArchive(zst, { tmpDir: path.join(tmp, 'spool') });
+    expect((await archive.select({})).layers).toHaveLength(2);
+    await archive.close();
+    const xz = path.join(tmp, `x${n++}.tar.xz`);
+    await writeFile(xz, Buffer.concat([Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), Buffer.alloc(100)]));
+    await expect(openArchive(xz, { tmpDir: tmp })).rejects.toThrow(/xz-compressed archive; decompress it first/);
   });
 
   it('reads the same layer twice when an image lists it twice (EDGE #141)', async () => {
@@ -164,7 +176,8 @@ describe('docker-archive', () => {
     const archive = await open([...good.filter((e) => e.name !== 'manifest.json'), { name: 'manifest.json', content: JSON.stringify(manifest) }]);
     const [, bad] = await archive.candidates();
     expect(bad.unavailable).toBe('missing.json not found in the archive');
-    expect((await archive.select({})).names).toEqual(['good:1']);
+    await expect(archive.select({})).rejects.toThrow(/holds 2 images; pick one with --image: \[0\] good:1 \(linux\/amd64 sha256:[0-9a-f]{12}…\), \[1\] bad:1 \(unknown platform; missing\.json not found in the archive\)$/);
+    expect((await archive.select({ image: 'good:1' })).names).toEqual(['good:1']);
     await expect(archive.select({ image: 'bad:1' })).rejects.toThrow(NotFoundError);
   });
 });

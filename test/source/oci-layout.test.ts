@@ -139,6 +139,18 @@ describe.each([
     await expect(alone.select({})).rejects.toThrow(UnsupportedError);
   });
 
+  it('never picks a referrer that containerd appended to index.json', async () => {
+    const referrer = blob(ociManifest(amd.config.descriptor, amd.layers.map((l) => l.descriptor), { subject: arm.manifest.descriptor }), MediaType.ociManifest);
+    const archive = await open(layout({ manifests: [referrer.descriptor, arm.manifest.descriptor], blobs: [...amd.blobs, ...arm.blobs, referrer] }));
+    expect((await archive.candidates())[0].unavailable).toMatch(/a referrer of sha256:[0-9a-f]{64}/);
+    expect((await archive.select({})).configDigest).toBe(arm.config.descriptor.digest);
+  });
+
+  it('refuses an index.json that is not JSON (EDGE #122)', async () => {
+    const archive = await open(layout({ manifests: [], index: '{"schemaVersion": 2, "manifests": [' }));
+    await expect(archive.candidates()).rejects.toThrow(/index\.json: invalid JSON/);
+  });
+
   it('lists one image saved under two tags once, by either tag (EDGE #138)', async () => {
     const archive = await open(layout({ manifests: [withRefName(amd.manifest.descriptor, '1'), withRefName(amd.manifest.descriptor, '2')] }));
     expect((await archive.candidates()).map((c) => c.names)).toEqual([['1', '2']]);

@@ -34,7 +34,7 @@ describe('selectEntry', () => {
     const idx = [entry('i', ['latest'], AMD), entry('i', ['latest'], ARM), entry('i', ['latest'], AMD)];
     expect(pick(idx, undefined, undefined, AMD)).toBe(0);
     expect(pick(idx, undefined, undefined, ARM)).toBe(1);
-    expect(() => pick(idx, undefined, undefined, { os: 'linux', architecture: 's390x' })).toThrow(/holds 3 images, none for linux\/s390x \(this host\); pick one with --platform or --image/);
+    expect(() => pick(idx, undefined, undefined, { os: 'linux', architecture: 's390x' })).toThrow(/x\.tar has no image for linux\/s390x \(this host\); pick one with --platform: \[0\]/);
   });
 
   it('uses an explicit platform as a filter, variants included', () => {
@@ -44,6 +44,14 @@ describe('selectEntry', () => {
     expect(pick(idx, undefined, 'linux/arm')).toBe(1);
     expect(() => pick(idx, undefined, 'linux/arm/v6')).toThrow(NotFoundError);
     expect(() => pick(idx, undefined, 'arm64')).toThrow(UsageError);
+  });
+
+  it('treats top-level platform manifests with the same names as one image', () => {
+    const flat = [entry('m0', ['app'], AMD), entry('m1', ['app'], ARM)];
+    expect(pick(flat, undefined, undefined, ARM)).toBe(1);
+    expect(() => pick([entry('m0', ['app'], AMD), entry('m1', ['app'], AMD)])).toThrow(UsageError);
+    expect(() => pick([entry('m0', ['a'], AMD), entry('m1', ['b'], ARM)], undefined, undefined, ARM)).toThrow(/holds 2 images; pick one with --image/);
+    expect(pick([entry('m0', ['a'], AMD), entry('m1', ['b'], ARM)], undefined, 'linux/arm64')).toBe(1);
   });
 
   it('asks for --image when several images remain, listing them on one line', () => {

@@ -78,6 +78,12 @@ describe('tar-pitfalls fixtures', () => {
     }
   });
 
+  it('concat.tar from a Node Readable: the stream is read to its end', async () => {
+    const stream = fs.createReadStream(path.join(PITFALLS, 'concat.tar'), { highWaterMark: 1000 });
+    expect(names(await readAll(stream))).toEqual(['fa']);
+    expect([stream.bytesRead, stream.readableEnded]).toEqual([20480, true]);
+  });
+
   it('junk.tar: trailing junk tolerated and pulled', async () => {
     const buf = fixture('junk.tar');
     const src = counted(chunks(buf, 7));

@@ -40,6 +40,7 @@ const CASES: [EncodeHeader, Buffer?][] = [
   fileEntry(`${longDir}/${'g'.repeat(180)}`, 'pax path'),
   fileEntry(`${longDir}/caf\xe8-${'h'.repeat(150)}`, 'latin1 in PAX'),
   fileEntry('bigids', 'ids', { uid: 3000000, gid: 4000000 }),
+  fileEntry('longowner', 'names', { uname: 'u'.repeat(40), gname: 'g'.repeat(33) }),
   fileEntry('frac', 'time', { mtime: 1700000000.5 }),
   fileEntry('neg', 'time', { mtime: -100 }),
   fileEntry('xattrs', 'caps', { xattrs: new Map([['security.capability', cap], ['user.bin\xe9', Buffer.from([0, 0xff, 0x0a, 0x3d])], ['trusted.t', Buffer.from('v')]]) }),
@@ -89,6 +90,7 @@ describe('encodeEntryHeader', () => {
   it('refuses what tar cannot hold', () => {
     expect(() => encodeEntryHeader({ ...base, name: 'a\0b', type: 'file' })).toThrow(UsageError);
     expect(() => encodeEntryHeader({ ...base, name: 'a', type: 'file', size: -1 })).toThrow(UsageError);
+    expect(() => encodeEntryHeader({ ...base, name: 'caf\u00e9\u20ac', type: 'file' })).toThrow(/latin1/);
     expect(() => encodeEntryHeader({ ...base, name: 'a', type: 'file', xattrs: new Map([['a=b', Buffer.from('x')]]) })).toThrow(UsageError);
   });
 

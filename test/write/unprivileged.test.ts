@@ -5,7 +5,7 @@ import path from 'node:path';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO } from '../helpers/paths.js';
-import { diffManifests, manifestOfDir } from '../helpers/tree-manifest.js';
+import { diffManifests, manifestOfDir, type ManifestRecord } from '../helpers/tree-manifest.js';
 import { expectedManifest } from './tree-fixture.js';
 import { unprivilegedTree } from './unprivileged-driver.js';
 
@@ -43,29 +43,43 @@ function transpile(to: string): string {
   return path.join(to, 'test/write/unprivileged-driver.js');
 }
 
-describe('writeDir as an ordinary user', () => {
-  asRoot('writes read-only dirs with children, user xattrs on read-only files, and counts what it could not keep, replaces its own output (needs root)', async () => {
-    const driver = transpile(path.join(tmp, 'js'));
-    const home = path.join(tmp, 'home');
-    mkdirSync(home);
-    chmodSync(home, 0o777);
-    const out = path.join(home, 'out');
-    const stdout = execFileSync('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, driver, out], {
-      env: { ...process.env, TMPDIR: home },
-      encoding: 'utf8',
-    });
-    const report = JSON.parse(stdout) as { skipped: Record<string, number>; devices: number };
+interface Report {
+  skipped: Record<string, number>;
+  devices: number;
+}
+
+/** Runs the driver under `setpriv args`, writing (twice, the second time with force) to a fresh OUT. */
+function runDriver(name: string, setpriv: string[]): { out: string; home: string; report: Report } {
+  const driver = transpile(path.join(tmp, 'js'));
+  const home = path.join(tmp, name);
+  mkdirSync(home);
+  chmodSync(home, 0o777);
+  const out = path.join(home, 'out');
+  const stdout = execFileSync('setpriv', [...setpriv, process.execPath, driver, out], { env: { ...process.env, TMPDIR: home }, encoding: 'utf8' });
+  return { out, home, report: JSON.parse(stdout) as Report };
+}
+
+function plannedManifest(): ManifestRecord[] {
+  const fx = unprivilegedTree();
+  rmSync(fx.contentDir, { recursive: true, force: true });
+  return expectedManifest(fx.tree).filter((r) => r.path !== 'dev/null');
+}
+
+describe('writeDir without privileges', () => {
+  asRoot('as uid 65534: read-only dirs with children, user xattrs on read-only files, counts what it could not keep, replaces its own output (needs root)', async () => {
+    const { out, home, report } = runDriver('nobody', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups']);
     // Every name and the root belong to 0:0 in the plan; none of those owners can be kept by uid 65534.
     expect(report.skipped).toEqual({ owners: 10, devices: 1, xattrs: 0 });
     expect(report.devices).toBe(1);
-    const fx = unprivilegedTree();
-    rmSync(fx.contentDir, { recursive: true, force: true });
-    const want = expectedManifest(fx.tree).filter((r) => r.path !== 'dev/null');
-    for (const r of want) [r.uid, r.gid] = [NOBODY, NOBODY];
-    // chown as another user is refused, and the kernel drops setuid when an unprivileged writer cannot keep it.
-    const got = await manifestOfDir(out);
-    expect(diffManifests(want, got, { labels: ['plan', 'nobody'], ignorePaths: (p) => p === 'owned' })).toEqual([]);
-    expect(got.find((r) => r.path === 'owned')).toMatchObject({ uid: NOBODY, mode: 0o4755 });
+    const want = plannedManifest().map((r) => ({ ...r, uid: NOBODY, gid: NOBODY }));
+    expect(diffManifests(want, await manifestOfDir(out), { labels: ['plan', 'nobody'] })).toEqual([]);
     expect(readdirSync(home).filter((n) => n.startsWith('.out.stratum-'))).toEqual([]);
+  });
+
+  asRoot('as root without CAP_MKNOD (a user namespace): skips devices, still makes FIFOs and keeps owners (needs root)', async () => {
+    const { out, report } = runDriver('nomknod', ['--bounding-set=-mknod', '--inh-caps=-mknod']);
+    expect(report.skipped).toEqual({ owners: 0, devices: 1, xattrs: 0 });
+    expect(report.devices).toBe(1);
+    expect(diffManifests(plannedManifest(), await manifestOfDir(out), { labels: ['plan', 'no-mknod'] })).toEqual([]);
   });
 });
