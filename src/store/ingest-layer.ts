@@ -9,7 +9,7 @@ import { createDecompressor, peek } from '../compress/decompress.js';
 import { sniffCompression, type Compression } from '../compress/sniff.js';
 import { asStratumError, IntegrityError } from '../errors.js';
 import type { LayerIndex } from '../layer/entry.js';
-import { shortDigest, type Digest } from '../spec/digest.js';
+import type { Digest } from '../spec/digest.js';
 import { MediaType } from '../spec/media-types.js';
 import type { LayerSource } from '../source/types.js';
 import { readLayerEntries } from './layer-entries.js';
@@ -33,7 +33,7 @@ const MEDIA_TYPE_BY_COMPRESSION: Record<Compression, string> = {
 export async function ingestLayer(store: Store, layer: LayerSource, opts: IngestOptions): Promise<StoredLayer> {
   const known = await knownLayer(store, layer);
   if (known) return known;
-  const label = `layer ${layer.index + 1} (${shortDigest(layer.descriptor.digest)})`;
+  const label = `layer ${layer.index + 1} (${layer.verifyDigest ? layer.descriptor.digest : `diffID ${layer.diffID}`})`;
   const layerTmp = store.tmpPath('layer');
   const blobTmp = store.tmpPath('blob');
   try {

@@ -25,3 +25,10 @@ export function runCli(args: string[], opts: { store?: string; env?: NodeJS.Proc
     });
   });
 }
+
+/** Runs a command that prints JSON; fails with its exit code and stderr when it does not. */
+export async function runJson<T = any>(args: string[], opts: { store?: string } = {}): Promise<T> {
+  const r = await runCli(args, opts);
+  if (r.code !== 0 || r.out.trim() === '') throw new Error(`stratum ${args.join(' ')}: exit ${r.code}, stderr: ${r.stderr || '(empty)'}, stdout: ${r.out.slice(0, 200) || '(empty)'}`);
+  return JSON.parse(r.out) as T;
+}

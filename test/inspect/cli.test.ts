@@ -4,7 +4,7 @@ import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildImage, dockerArchiveEntries, packTar, tempDir, writeTar, type TarSpec } from '../helpers/archive-builder.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, runJson } from '../helpers/cli.js';
 import { PUBLIC } from '../helpers/paths.js';
 
 const fixture = (name: string) => path.join(PUBLIC, name);
@@ -45,7 +45,7 @@ describe('inspect: the layer table follows the config history', () => {
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       const report = JSON.parse(r.out);
-      const config = JSON.parse((await runCli(['config', fixture(file)], { store })).out);
+      const config = await runJson(['config', fixture(file)], { store });
       expect(report.layers.map((l: { createdBy: string }) => l.createdBy)).toEqual(createdBy);
       expect(report.layers.map((l: { diffID: string }) => l.diffID)).toEqual(config.rootfs.diff_ids);
       expect(report.history).toHaveLength(config.history.length);
@@ -54,12 +54,12 @@ describe('inspect: the layer table follows the config history', () => {
       expect(await readdir(path.join(store, 'layers', 'sha256'))).toEqual([]);
       expect(report.files).toBe(false);
 
-      const full = JSON.parse((await runCli(['inspect', '--json', '--files', fixture(file)], { store })).out);
+      const full = await runJson(['inspect', '--json', '--files', fixture(file)], { store });
       expect(full.files).toBe(true);
       expect(full.layers.map((l: { createdBy: string }) => l.createdBy)).toEqual(createdBy);
       for (const l of full.layers) expect(l.unpackedSize).toBeGreaterThan(0);
 
-      const history = JSON.parse((await runCli(['history', '--json', fixture(file)], { store })).out);
+      const history = await runJson(['history', '--json', fixture(file)], { store });
       expect(history).toHaveLength(config.history.length);
       for (const row of history) if (row.layer === undefined) expect(row).toMatchObject({ size: 0, sizeIs: 'empty' });
       expect(history.filter((h: { layer?: number }) => h.layer !== undefined).map((h: { createdBy: string }) => h.createdBy).reverse()).toEqual(createdBy);
@@ -82,7 +82,7 @@ describe('inspect: the layer table follows the config history', () => {
       [{ name: 'etc/a', content: 'changed' }, { name: 'etc/.wh.b' }, { name: 'etc/c', content: '3' }],
     ]);
     expect((await runCli(['import', '-q', file], { store })).code).toBe(0);
-    const report = JSON.parse((await runCli(['inspect', '--json', 'test/inspect:1'], { store })).out);
+    const report = await runJson(['inspect', '--json', 'test/inspect:1'], { store });
     expect(report.layers.map((l: { files: object }) => l.files)).toEqual([
       expect.objectContaining({ added: 3, changed: 0, removed: 0, whiteouts: 0 }),
       expect.objectContaining({ added: 1, changed: 1, removed: 1, whiteouts: 1 }),
@@ -97,7 +97,7 @@ describe('manifest and config', () => {
     const manifest = await runCli(['manifest', file], { store });
     expect(sha(manifest.stdout)).toBe('sha256:320034a9c54581568f3df5587ab46296bdd3eb06435fd7c9dd567bbb71bf0b36');
     const config = await runCli(['config', file], { store });
-    const report = JSON.parse((await runCli(['inspect', '--json', file], { store })).out);
+    const report = await runJson(['inspect', '--json', file], { store });
     expect(sha(config.stdout)).toBe(report.configDigest);
   });
 
@@ -110,7 +110,7 @@ describe('manifest and config', () => {
     await runCli(['import', '-q', file], { store });
     const after = await runCli(['manifest', file], { store });
     expect(after.code).toBe(0);
-    expect(sha(after.stdout)).toBe(JSON.parse((await runCli(['inspect', '--json', file], { store })).out).manifestDigest);
+    expect(sha(after.stdout)).toBe((await runJson(['inspect', '--json', file], { store })).manifestDigest);
   });
 });
 

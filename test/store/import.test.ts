@@ -1,0 +1,123 @@
+// The store: imports verify and deduplicate, failures leave nothing behind, gc and verify do their jobs.
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { IntegrityError } from '../../src/errors.js';
+import { importImage } from '../../src/ops/import-image.js';
+import { findImage, listImages, removeImage } from '../../src/store/images.js';
+import { gc, verifyStore } from '../../src/store/maintenance.js';
+import { Store } from '../../src/store/store.js';
+import { buildImage, dockerArchiveEntries, layerTar, ociLayoutEntries, packTar, tempDir, withRefName, writeTar } from '../helpers/archive-builder.js';
+import { SAMPLES } from '../helpers/paths.js';
+
+let dir: string;
+let store: Store;
+
+beforeEach(async () => {
+  dir = await tempDir('stratum-store-');
+  store = await Store.open(path.join(dir, 'store'));
+});
+
+afterEach(async () => {
+  await fsp.rm(dir, { recursive: true, force: true });
+});
+
+/** Everything under the store except its temp area, with sizes: "unchanged" means this is equal. */
+async function snapshot(root: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await fsp.readdir(root, { recursive: true, withFileTypes: true })) {
+    const p = path.join(e.parentPath, e.name);
+    if (p.includes(`${path.sep}tmp`)) continue;
+    out.push(`${path.relative(root, p)} ${e.isFile() ? (await fsp.stat(p)).size : '-'}`);
+  }
+  return out.sort();
+}
+
+describe('import', () => {
+  it('stores a valid OCI layout whose blobs hash to their names', async () => {
+    const r = await importImage(store, path.join(SAMPLES, 'oci-archive-gzip.tar'));
+    expect(r.format).toBe('oci-archive');
+    expect(r.layersUnpacked).toBe(3);
+    const layout = JSON.parse(await fsp.readFile(path.join(store.root, 'oci-layout'), 'utf8'));
+    expect(layout.imageLayoutVersion).toBe('1.0.0');
+    const index = JSON.parse(await fsp.readFile(path.join(store.root, 'index.json'), 'utf8'));
+    expect(index.manifests.map((d: { digest: string }) => d.digest)).toContain(r.image.manifestDigest);
+    const v = await verifyStore(store);
+    expect(v.problems).toEqual([]);
+    expect(v.layers).toBe(3);
+  });
+
+  it('does no layer work for layers already in the store, whatever the archive format', async () => {
+    await importImage(store, path.join(SAMPLES, 'oci-archive-gzip.tar'));
+    const again = await importImage(store, path.join(SAMPLES, 'oci-archive-gzip.tar'));
+    expect(again.layersUnpacked).toBe(0);
+    expect(again.layersReused).toBe(3);
+    // The docker-archive of the same image has the same diffIDs: its layers are not unpacked again.
+    const docker = await importImage(store, path.join(SAMPLES, 'docker-archive.tar'));
+    expect(docker.layersUnpacked).toBe(0);
+    const layers = await fsp.readdir(path.join(store.root, 'layers', 'sha256'));
+    expect(layers).toHaveLength(3);
+  });
+
+  it('reads the zstd, gzip-wrapped and layout-directory forms of one image to the same diffIDs', async () => {
+    const a = await importImage(store, path.join(SAMPLES, 'oci-archive-zstd.tar'));
+    const b = await importImage(store, path.join(SAMPLES, 'docker-archive.tar.gz'));
+    const c = await importImage(store, path.join(SAMPLES, 'oci-layout-mixed'));
+    const ids = (r: typeof a) => r.image.layers.map((l) => l.diffID);
+    expect(ids(b)).toEqual(ids(a));
+    expect(ids(c)).toEqual(ids(a));
+  });
+
+  it('refuses a layer whose content does not match its diffID and keeps nothing of it', async () => {
+    const good = await layerTar({ 'etc/hostname': 'box\n' });
+    const img = await buildImage({ layers: [good] });
+    // Swap the layer bytes for another layer's, keeping the docker-archive's config and its diff_ids.
+    const other = await layerTar({ 'etc/hostname': 'evil\n' });
+    const tampered = { ...img, layers: [{ ...img.layers[0], bytes: other }] };
+    const archive = await writeTar(dir, 'bad.tar', dockerArchiveEntries([{ image: tampered, repoTags: ['bad:1'] }]));
+    const before = await snapshot(store.root);
+    const err = await importImage(store, archive).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IntegrityError);
+    expect((err as Error).message).toMatch(/diff_ids says sha256:/);
+    expect(await snapshot(store.root)).toEqual(before);
+    expect(await fsp.readdir(path.join(store.root, 'tmp'))).toEqual([]);
+  });
+
+  it('refuses an OCI blob whose digest does not match its descriptor', async () => {
+    const img = await buildImage({ layers: [await layerTar({ a: '1' })] });
+    const bad = { ...img.layers[0], bytes: Buffer.from(img.layers[0].bytes) };
+    bad.bytes[512] ^= 0x01; // the file's content byte: still a valid tar, another digest
+    const entries = ociLayoutEntries({ manifests: [withRefName(img.manifest.descriptor, 'x')], blobs: [img.config, bad, img.manifest] });
+    const archive = path.join(dir, 'bad-oci.tar');
+    await fsp.writeFile(archive, await packTar(entries));
+    const before = await snapshot(store.root);
+    await expect(importImage(store, archive)).rejects.toThrow(/blob content hashes to sha256:[0-9a-f]{64}, the manifest says sha256:[0-9a-f]{64}/);
+    expect(await snapshot(store.root)).toEqual(before);
+  });
+});
+
+describe('images, rm, gc, verify', () => {
+  it('lists, finds by name and digest prefix, removes, and collects garbage', async () => {
+    const r = await importImage(store, path.join(SAMPLES, 'docker-archive.tar'));
+    const images = await listImages(store);
+    expect(images).toHaveLength(1);
+    expect(images[0].names).toEqual(['docker.io/library/stratum-sample:v1']);
+    expect((await findImage(store, 'stratum-sample:v1')).manifestDigest).toBe(r.image.manifestDigest);
+    expect((await findImage(store, r.image.configDigest.slice(7, 19))).manifestDigest).toBe(r.image.manifestDigest);
+    await removeImage(store, 'stratum-sample:v1');
+    expect(await listImages(store)).toEqual([]);
+    const freed = await gc(store);
+    expect(freed.layersRemoved).toBe(3);
+    expect(await fsp.readdir(path.join(store.root, 'blobs', 'sha256'))).toEqual([]);
+  });
+
+  it('verify reports a damaged content file and a damaged blob', async () => {
+    const r = await importImage(store, path.join(SAMPLES, 'docker-archive.tar'));
+    const layerDir = path.join(store.root, 'layers', 'sha256', r.image.layers[0].diffID.slice(7), 'data');
+    const victim = path.join(layerDir, (await fsp.readdir(layerDir))[0]);
+    await fsp.appendFile(victim, 'x');
+    await fsp.appendFile(path.join(store.root, 'blobs', 'sha256', r.image.configDigest.slice(7)), ' ');
+    const v = await verifyStore(store);
+    expect(v.problems.map((p) => p.what).sort()).toEqual(['blob', 'file']);
+  });
+});
