@@ -228,6 +228,7 @@ for (let i = 0; i < RUNS; i++) {
   }
 }
 rmrf(STORE_COLD);
+rmrf(STORE_WARM);
 rmrf(OUT_ROOT);
 host.loadavgAfter = (await import('node:os')).default.loadavg().map((x) => +x.toFixed(2));
 

@@ -20,6 +20,8 @@ const HELP = `usage: node bench/memory.mjs [options]
   --scale S      image size relative to the default (~3.9 GB of layers, 60k small files, one 3.5 GiB file);
                  try 0.05 first (default 1)
   --work DIR     where the archive, stores and outputs go (default $STRATUM_BENCH_WORK/memory or /tmp/stratum-bench/memory)
+  --files N      override the number of small files (default 60000 × scale)
+  --huge-mib N   override the size of the huge file in MiB (default 3584 × scale)
   --skip-cold    do not measure the one-shot "flatten ARCHIVE OUT" into an empty store
   --clean        also delete the generated archive at the end
   --json FILE    also write the results as JSON
@@ -33,6 +35,8 @@ try {
     options: {
       scale: { type: 'string', default: '1' },
       work: { type: 'string', default: path.join(process.env.STRATUM_BENCH_WORK || '/tmp/stratum-bench', 'memory') },
+      files: { type: 'string' },
+      'huge-mib': { type: 'string' },
       'skip-cold': { type: 'boolean' },
       clean: { type: 'boolean' },
       json: { type: 'string' },
@@ -52,8 +56,9 @@ const WORK = path.resolve(opts.work);
 
 // ------------------------------------------------------------------------------------ the plan
 // Deterministic: the same scale always gives the same archive (a seeded PRNG for sizes, AES-CTR with a fixed key for bytes).
-const SMALL_FILES = Math.max(200, Math.round(60_000 * SCALE));
-const HUGE_BYTES = Math.max(1 << 20, Math.round(3.5 * 2 ** 30 * SCALE));
+const SMALL_FILES = opts.files ? Number(opts.files) : Math.max(200, Math.round(60_000 * SCALE));
+const HUGE_BYTES = opts['huge-mib'] ? Math.round(Number(opts['huge-mib']) * 2 ** 20) : Math.max(1 << 20, Math.round(3.5 * 2 ** 30 * SCALE));
+if (!(SMALL_FILES >= 4) || !(HUGE_BYTES >= 1)) die('--files takes a number ≥ 4 and --huge-mib a positive number', 2);
 const HUGE_CHUNK = 4 * 2 ** 30; // one file per ≤ 4 GiB, each in its own layer: every size fits a ustar header
 const FILES_PER_DIR = 400;
 const MTIME = 1_700_000_000;
@@ -289,7 +294,7 @@ function generate(archive) {
 checkBuilt();
 if (!ensureTool(TIME, 'time')) die(`${TIME} is needed to measure peak RSS`);
 fs.mkdirSync(WORK, { recursive: true });
-const ARCHIVE = path.join(WORK, `memory-scale-${SCALE}.docker.tar`);
+const ARCHIVE = path.join(WORK, `memory-scale-${SCALE}${opts.files ? `-files-${SMALL_FILES}` : ''}${opts['huge-mib'] ? `-huge-${opts['huge-mib']}` : ''}.docker.tar`);
 const STORE = path.join(WORK, 'store');
 const OUT_DIR = path.join(WORK, 'out');
 rmrf(STORE);

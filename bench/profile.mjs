@@ -11,11 +11,17 @@
 //   hash      + sha256 of the compressed and the uncompressed bytes (digest and diffID)
 //   parse     + the tar reader (bodies read and dropped)
 //   ingest    + readLayerEntries: content files and the index, as import does (sequential here)
+//   ingestsync  the same, but each content file written with synchronous fd calls on the main thread
+//             (open, write, close: no libuv pool round trips), to compare with ingest
 //   import    importImage() of the oci-archive into an empty store: what the CLI's cold import does
 //   plan      planImage() from the warm store (index JSON read + overlay merge)
 //   write     writeDir() of that plan: the directory writer alone
 //   copyonly  the writer's file syscalls without the rest: copyFile of every regular file, 32 in flight
 //   meta      chmod + lutimes (+ lchown when not ours) of every entry, 32 in flight, on copyonly's output
+//   direct    PROTOTYPE of a store-less cold flatten: pass 1 parses + hashes every layer (2 at once, no
+//             content written), pass 2 decompresses again and writes only the plan's winning files
+//             straight into OUT with synchronous fd calls (open, write, fchown, fchmod, futimes, close),
+//             then symlinks, hardlinks and directory metadata. (It reuses the warm plan; add 'plan'.)
 // For a CPU profile of the CLI itself: node --cpu-prof --cpu-prof-dir=DIR bin/stratum.js flatten ...
 // (then node bench/cpuprofile-summary.mjs DIR/*.cpuprofile).
 import { createHash } from 'node:crypto';
@@ -24,12 +30,12 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import zlib from 'node:zlib';
-import { die, log, rmrf, snapshotStratum, sync, table } from './lib.mjs';
+import { countTree, die, log, rmrf, snapshotStratum, sync, table } from './lib.mjs';
 
 const { values: opts } = parseArgs({
   options: {
     work: { type: 'string', default: path.join(process.env.STRATUM_BENCH_WORK || '/tmp/stratum-bench', 'profile') },
-    stages: { type: 'string', default: 'read,gunzip,hash,parse,ingest,import,plan,write,copyonly,meta' },
+    stages: { type: 'string', default: 'read,gunzip,hash,parse,ingest,ingestsync,import,plan,write,copyonly,meta,direct' },
   },
 });
 const WORK = path.resolve(opts.work);
@@ -54,6 +60,7 @@ const { writeDir } = await lib('write/dir-writer.js');
 const { readTar } = await lib('tar/reader.js');
 const { readLayerEntries } = await lib('store/layer-entries.js');
 const { LayerLimits } = await lib('store/limits.js');
+const { classifyEntry } = await lib('layer/classify.js');
 
 const results = [];
 async function stage(name, what, fn) {
@@ -124,6 +131,39 @@ await stage('ingest', '+ content files + index (readLayerEntries)', async () => 
   return `${files} content files`;
 });
 
+await stage('ingestsync', '+ content files, written with sync fd calls', async () => {
+  const dir = path.join(WORK, 'ingest');
+  rmrf(dir);
+  let files = 0;
+  for (const [i, f] of LAYERS.entries()) {
+    const data = path.join(dir, String(i));
+    fs.mkdirSync(data, { recursive: true });
+    const hashes = { compressed: createHash('sha256'), tar: createHash('sha256') };
+    let n = 0;
+    for await (const { header, body } of readTar(gunzipped(f, hashes))) {
+      const c = classifyEntry(header, { overlayMarkers: true });
+      if (!(c.entry && c.entry.kind === 'file' && c.entry.size > 0)) {
+        for await (const _ of body);
+        continue;
+      }
+      const h = createHash('sha256');
+      const fd = fs.openSync(path.join(data, String(n++)), 'wx', 0o644);
+      try {
+        for await (const chunk of body) {
+          h.update(chunk);
+          for (let off = 0; off < chunk.length;) off += fs.writeSync(fd, chunk, off, chunk.length - off);
+        }
+      } finally {
+        fs.closeSync(fd);
+      }
+      h.digest('hex');
+      files++;
+    }
+  }
+  rmrf(dir);
+  return `${files} content files`;
+});
+
 const storeDir = path.join(WORK, 'store');
 rmrf(storeDir);
 let ref = null;
@@ -140,6 +180,11 @@ let planned = null;
 await stage('plan', 'planImage(): indexes + merge', async () => {
   planned = await planImage(await Store.open(storeDir), ref);
 });
+if (!['write', 'copyonly', 'meta', 'direct'].some((s) => STAGES.has(s))) {
+  rmrf(storeDir);
+  report();
+  process.exit(0);
+}
 planned ??= await planImage(await Store.open(storeDir), ref);
 
 const out = path.join(WORK, 'out');
@@ -193,10 +238,122 @@ await stage('meta', 'chmod + lutimes (+ lchown if needed) of every file and dir'
   return `${items.length} entries, ${chowns} chowns`;
 });
 rmrf(out);
+
+// ---- direct: the prototype of a store-less cold flatten (see the header)
+const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
+async function eachLayer(fn, limit = 2) {
+  let next = 0;
+  await Promise.all(Array.from({ length: limit }, async () => {
+    while (next < LAYERS.length) {
+      const i = next++;
+      await fn(LAYERS[i], i);
+    }
+  }));
+}
+/** Yields [entry, body, data ordinal or -1] exactly as readLayerEntries numbers content files. */
+async function* classified(file, hashes) {
+  let nextData = 0;
+  for await (const { header, body } of readTar(gunzipped(file, hashes))) {
+    const c = classifyEntry(header, { overlayMarkers: true });
+    let data = -1;
+    for (const e of [c.opaque, c.entry]) if (e && e.kind === 'file' && e.size > 0) data = nextData++;
+    yield [c.entry, body, data];
+  }
+}
+await stage('direct', 'PROTOTYPE: parse pass + write only the winners, sync fd calls', async () => {
+  const uid = process.getuid();
+  const gid = process.getgid();
+  // pass 1: what import must learn (diffIDs, indexes) without writing any content
+  const c0 = process.hrtime.bigint();
+  await eachLayer(async (f) => {
+    const hashes = { compressed: createHash('sha256'), tar: createHash('sha256') };
+    for await (const [, body] of classified(f, hashes)) for await (const _ of body);
+    hashes.compressed.digest();
+    hashes.tar.digest();
+  });
+  const pass1 = Number(process.hrtime.bigint() - c0) / 1e9;
+  // winners: (layer, data) -> the first name of the inode that owns it
+  const winners = new Map();
+  for (const l of regular) winners.set(`${l.inode.content.layer}:${l.inode.content.data}`, l);
+  fs.mkdirSync(out);
+  for (const d of dirs) fs.mkdirSync(P(d), 0o700);
+  const c1 = process.hrtime.bigint();
+  let written = 0;
+  let bytes = 0;
+  await eachLayer(async (f, li) => {
+    for await (const [, body, data] of classified(f)) {
+      const w = data >= 0 ? winners.get(`${li}:${data}`) : undefined;
+      if (!w) {
+        for await (const _ of body);
+        continue;
+      }
+      const m = w.inode.meta;
+      const fd = fs.openSync(P(w.path), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+      try {
+        for await (const chunk of body) {
+          for (let off = 0; off < chunk.length;) off += fs.writeSync(fd, chunk, off, chunk.length - off);
+          bytes += chunk.length;
+        }
+        if (m.uid !== uid || m.gid !== gid) fs.fchownSync(fd, m.uid, m.gid);
+        fs.fchmodSync(fd, m.mode & 0o7777);
+        fs.futimesSync(fd, m.mtime, m.mtime);
+      } finally {
+        fs.closeSync(fd);
+      }
+      written++;
+    }
+  });
+  const pass2 = Number(process.hrtime.bigint() - c1) / 1e9;
+  // the rest from the plan: symlinks, empty files, hardlinks, then directories deepest first
+  const first = new Map(regular.map((l) => [l.inode, l.path]));
+  let links = 0;
+  for (const l of leaves) {
+    const m = l.inode.meta;
+    if (l.inode.kind === 'symlink') {
+      fs.symlinkSync(Buffer.from(l.inode.linkname ?? '', 'latin1'), P(l.path));
+      if (m.uid !== uid || m.gid !== gid) fs.lchownSync(P(l.path), m.uid, m.gid);
+      fs.lutimesSync(P(l.path), m.mtime, m.mtime);
+    } else if (l.inode.kind === 'file' && first.get(l.inode) !== l.path) {
+      if (first.has(l.inode)) {
+        fs.linkSync(P(first.get(l.inode)), P(l.path));
+        links++;
+      } else {
+        first.set(l.inode, l.path);
+        const fd = fs.openSync(P(l.path), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+        if (m.uid !== uid || m.gid !== gid) fs.fchownSync(fd, m.uid, m.gid);
+        fs.fchmodSync(fd, m.mode & 0o7777);
+        fs.futimesSync(fd, m.mtime, m.mtime);
+        fs.closeSync(fd);
+      }
+    } // devices and fifos: left out of the prototype (a handful of entries)
+  }
+  const dirNodes = new Map();
+  (function walk(node, rel) {
+    for (const [name, child] of node.children) {
+      if (child.kind !== 'dir') continue;
+      const p = rel ? `${rel}/${name}` : name;
+      dirNodes.set(p, child);
+      walk(child, p);
+    }
+  })(planned.tree.root, '');
+  for (const d of [...dirs].reverse()) {
+    const m = dirNodes.get(d).meta;
+    fs.lchownSync(P(d), m.uid, m.gid);
+    fs.chmodSync(P(d), m.mode & 0o7777);
+    fs.lutimesSync(P(d), m.mtime, m.mtime);
+  }
+  const n = countTree(out);
+  return `pass 1 ${pass1.toFixed(2)} s, pass 2 ${pass2.toFixed(2)} s; ${written} files (${(bytes / 2 ** 20).toFixed(0)} MiB), ${links} hardlinks; ${n} entries`;
+});
+rmrf(out);
 rmrf(storeDir);
 
-process.stdout.write(table(
+report();
+
+function report() {
+  process.stdout.write(table(
   ['stage', 'what', 'wall', 'user', 'sys', 'RSS', 'note'],
   results.map((r) => [r.name, r.what, `${r.wall.toFixed(2)} s`, `${r.user.toFixed(2)}`, `${r.sys.toFixed(2)}`, `${r.rssMB.toFixed(0)} MB`, r.extra ?? '']),
   'llrrrrl',
 ) + '\n');
+}

@@ -6,18 +6,19 @@ import { shortDigest } from '../spec/digest.js';
 import { importImage } from '../ops/import-image.js';
 import { exportToFile, flatten } from '../ops/flatten.js';
 import { createProgress, formatBytes } from './progress.js';
-import { abortOnSignal, COMMON, importProgress, openStore, parse, SELECT, type Command } from './shared.js';
+import { abortOnSignal, COMMON, importProgress, limitValues, LIMITS, LIMITS_USAGE, openStore, parse, SELECT, type Command } from './shared.js';
 export type { Command } from './shared.js';
 import { printTable } from './table.js';
 import { diffCommand } from './diff-command.js';
 import { INSPECT_COMMANDS, INSPECT_USAGE } from './inspect-commands.js';
 
 const importCommand: Command = async (argv) => {
-  const { values, positionals } = parse(argv, { ...COMMON, ...SELECT }, [1, Infinity], 'stratum import IMAGE... [--image REF] [--platform OS/ARCH]');
+  const { values, positionals } = parse(argv, { ...COMMON, ...SELECT, ...LIMITS }, [1, Infinity], `stratum import IMAGE... [--image REF] [--platform OS/ARCH] ${LIMITS_USAGE}`);
+  const limits = limitValues(values);
   const store = await openStore(values);
   const progress = createProgress(!values.quiet);
   for (const input of positionals) {
-    const r = await importImage(store, input, { image: values.image, platform: values.platform, onProgress: importProgress(progress), signal: abortOnSignal() });
+    const r = await importImage(store, input, { image: values.image, platform: values.platform, limits, onProgress: importProgress(progress), signal: abortOnSignal() });
     progress.done();
     const name = r.image.names[0] ?? shortDigest(r.image.manifestDigest);
     process.stdout.write(`${name}\t${r.image.manifestDigest}\t${r.format}\t${r.layersUnpacked} layers unpacked, ${r.layersReused} already in the store\n`);
@@ -73,21 +74,22 @@ const verifyCommand: Command = async (argv) => {
 const PLAN_OPTIONS = {
   ...COMMON,
   ...SELECT,
+  ...LIMITS,
   layers: { type: 'string' },
   path: { type: 'string', multiple: true },
 } as const;
 
-function planValues(values: { image?: string; platform?: string; layers?: string; path?: string[] }) {
+function planValues(values: { image?: string; platform?: string; layers?: string; path?: string[]; 'max-unpacked'?: string; 'max-ratio'?: string; 'max-entries'?: string }) {
   let layers: number | undefined;
   if (values.layers !== undefined) {
     layers = Number(values.layers);
     if (!/^\d+$/.test(values.layers)) throw new UsageError(`--layers takes a whole number, not "${values.layers}"`);
   }
-  return { image: values.image, platform: values.platform, layers, paths: values.path };
+  return { image: values.image, platform: values.platform, layers, paths: values.path, limits: limitValues(values) };
 }
 
 export const flattenCommand: Command = async (argv) => {
-  const { values, positionals } = parse(argv, { ...PLAN_OPTIONS, force: { type: 'boolean' } }, [2, 2], 'flatten IMAGE OUT [--force] [--layers N] [--path P]... [--image REF] [--platform OS/ARCH]');
+  const { values, positionals } = parse(argv, { ...PLAN_OPTIONS, force: { type: 'boolean' } }, [2, 2], `flatten IMAGE OUT [--force] [--layers N] [--path P]... [--image REF] [--platform OS/ARCH] ${LIMITS_USAGE}`);
   const store = await openStore(values);
   const progress = createProgress(!values.quiet);
   const { planned, report } = await flatten(store, positionals[0], positionals[1], {
@@ -111,7 +113,7 @@ export const flattenCommand: Command = async (argv) => {
 };
 
 const exportCommand: Command = async (argv) => {
-  const { values, positionals } = parse(argv, PLAN_OPTIONS, [2, 2], 'stratum export IMAGE FILE|- [--layers N] [--path P]...');
+  const { values, positionals } = parse(argv, PLAN_OPTIONS, [2, 2], `stratum export IMAGE FILE|- [--layers N] [--path P]... ${LIMITS_USAGE}`);
   const store = await openStore(values);
   const progress = createProgress(!values.quiet);
   await exportToFile(store, positionals[0], positionals[1], { ...planValues(values), signal: abortOnSignal(), onProgress: importProgress(progress) });
@@ -149,6 +151,8 @@ IMAGE is an archive (docker save, docker-archive, oci-archive; gzip/zstd ok), an
 directory, - for stdin, or a name or digest already in the store.
 
 common options: --store DIR   --image REF   --platform OS/ARCH[/VARIANT]   -q   --debug
+limits (import, flatten, export): --max-unpacked BYTES (per layer, default 64G)   --max-ratio N (default 5000)
+                                  --max-entries N (per layer, default 2000000)
 exit codes: 0 ok, 1 failure (bad input, integrity, not found...), 2 usage
 `;
 }

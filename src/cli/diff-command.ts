@@ -1,28 +1,22 @@
 // stratum diff OLD NEW: parse, compare, print. Exit codes as diff(1): 0 same, 1 different, 2 trouble
 // (every error, whatever its category, so a script can tell "differs" from "could not compare").
-import { parseArgs } from 'node:util';
 import { StratumError, UsageError } from '../errors.js';
 import { diffImages, type DiffOptions } from '../diff/diff-images.js';
 import { renderContent } from '../diff/render/content.js';
 import { renderHuman } from '../diff/render/human.js';
 import { renderNameStatus } from '../diff/render/name-status.js';
 import { SECTIONS, type DiffReport, type Section } from '../diff/types.js';
-import { Store } from '../store/store.js';
-import { createProgress, formatBytes } from './progress.js';
-
-// Declared here rather than imported from commands.ts: commands.ts imports this module, and a cycle
-// would leave one side's constants uninitialised depending on which module loads first.
-export type Command = (argv: string[]) => Promise<number>;
+import { createProgress } from './progress.js';
+import { abortOnSignal, COMMON, importProgress, limitValues, LIMITS, LIMITS_USAGE, openStore, parse, type Command, type ParsedArgs, SELECT } from './shared.js';
 
 export const DIFF_USAGE =
   'stratum diff OLD NEW [--json | --name-status] [--only SECTION]... [--ignore GLOB]... [--mtime] [--all] [-p PATH] ' +
-  '[--image REF] [--platform OS/ARCH] [--old-image REF] [--new-image REF] [--old-platform P] [--new-platform P]';
+  `[--image REF] [--platform OS/ARCH] [--old-image REF] [--new-image REF] [--old-platform P] [--new-platform P] ${LIMITS_USAGE}`;
 
 const OPTIONS = {
-  store: { type: 'string' },
-  quiet: { type: 'boolean', short: 'q' },
-  image: { type: 'string' },
-  platform: { type: 'string' },
+  ...COMMON,
+  ...SELECT,
+  ...LIMITS,
   'old-image': { type: 'string' },
   'new-image': { type: 'string' },
   'old-platform': { type: 'string' },
@@ -37,7 +31,7 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+type Values = ParsedArgs<typeof OPTIONS>['values'];
 
 export const diffCommand: Command = async (argv) => {
   // A promise that never settles ends the process through 'exit' (main.ts reports it as status 1);
@@ -61,38 +55,21 @@ async function runDiff(argv: string[]): Promise<number> {
     process.stdout.write(`usage: ${DIFF_USAGE}\n`);
     return 0;
   }
-  const store = await Store.open(values.store);
+  const store = await openStore(values);
   const progress = createProgress(!values.quiet);
-  const controller = new AbortController();
-  const onSignal = (): void => controller.abort(new UsageError('interrupted'));
-  process.once('SIGINT', onSignal);
-  try {
-    const report = await diffImages(store, positionals[0], positionals[1], {
-      ...diffOptions(values),
-      signal: controller.signal,
-      onProgress: (p) => progress.update(`importing: layer ${p.layersDone}/${p.layersTotal}, ${formatBytes(p.bytesRead)} of ${formatBytes(p.bytesTotal)}`),
-    });
-    progress.done();
-    process.stdout.write(render(report, values));
-    return report.identical ? 0 : 1;
-  } finally {
-    process.off('SIGINT', onSignal);
-  }
+  const report = await diffImages(store, positionals[0], positionals[1], { ...diffOptions(values), signal: abortOnSignal(), onProgress: importProgress(progress) });
+  progress.done();
+  process.stdout.write(render(report, values));
+  return report.identical ? 0 : 1;
 }
 
 function parseDiffArgs(argv: string[]): { values: Values; positionals: string[] } {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw new UsageError(`diff: ${(err as Error).message}`);
-  }
-  if (parsed.positionals.length !== 2 && !parsed.values.help) throw new UsageError(`usage: ${DIFF_USAGE}`);
-  const v = parsed.values;
+  const { values: v, positionals } = parse(argv, OPTIONS, [0, Infinity], 'diff');
+  if (positionals.length !== 2 && !v.help) throw new UsageError(`usage: ${DIFF_USAGE}`);
   if (v.json && v['name-status']) throw new UsageError('diff: --json and --name-status are exclusive');
   if (v.content !== undefined && v['name-status']) throw new UsageError('diff: --name-status lists files; it does not go with --content');
   if (v['name-status'] && v.only && !parseOnly(v.only).includes('files')) throw new UsageError('diff: --name-status needs the files section (--only files)');
-  return { values: v, positionals: parsed.positionals };
+  return { values: v, positionals };
 }
 
 export function parseOnly(values: readonly string[]): Section[] {
@@ -113,6 +90,7 @@ function diffOptions(v: Values): DiffOptions {
     ignore: v.ignore,
     mtime: v.mtime,
     content: v.content,
+    limits: limitValues(v),
   };
 }
 

@@ -41,14 +41,20 @@ function oneLine(s: string): string {
 
 export function run(argv: string[]): void {
   let settled = false;
+  const debug = argv.includes('--debug');
   // A promise nobody will ever settle lets Node run out of work and exit 0 as if the command had
   // succeeded; say so instead, so a silently skipped import can never pass for a good one.
-  const onExit = (): void => {
-    if (settled) return;
+  process.once('exit', (code) => {
+    if (settled || code !== 0) return;
     process.stderr.write('stratum: internal error: stopped with work still pending (a stream that never ended)\n');
     process.exitCode = 1;
-  };
-  process.once('exit', onExit);
+  });
+  // A stray stream 'error' is a bug, but the user still gets one line (the stack with --debug), never a dump.
+  process.on('uncaughtException', (err) => {
+    settled = true;
+    process.exitCode = reportError(err, debug);
+    process.exit();
+  });
   main(argv).then(
     (code) => {
       settled = true;
@@ -56,7 +62,7 @@ export function run(argv: string[]): void {
     },
     (err) => {
       settled = true;
-      process.exitCode = reportError(err, argv.includes('--debug'));
+      process.exitCode = reportError(err, debug);
     },
   );
 }

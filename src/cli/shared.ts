@@ -1,6 +1,7 @@
 // What every command shares: argument parsing, the store option, Ctrl-C, import progress.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../errors.js';
+import type { LayerLimitValues } from '../store/limits.js';
 import { Store } from '../store/store.js';
 import { formatBytes, type Progress } from './progress.js';
 
@@ -15,6 +16,35 @@ export const SELECT = {
   image: { type: 'string' },
   platform: { type: 'string' },
 } as const;
+
+/** The layer limits a user may tighten (or loosen) for one import; defaults in store/limits.ts. */
+export const LIMITS = {
+  'max-unpacked': { type: 'string' },
+  'max-ratio': { type: 'string' },
+  'max-entries': { type: 'string' },
+} as const;
+
+export const LIMITS_USAGE = '[--max-unpacked BYTES] [--max-ratio N] [--max-entries N]';
+
+const BYTE_SUFFIX: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
+
+/** A positive whole number; for bytes, an optional K/M/G/T suffix (powers of 1024, an optional trailing B or iB). */
+function positive(flag: string, text: string, bytes: boolean): number {
+  const m = bytes ? /^(\d+)\s*([kmgt]?)(?:i?b)?$/i.exec(text.trim()) : /^(\d+)$/.exec(text.trim());
+  const n = m ? Number(m[1]) * BYTE_SUFFIX[(m[2] ?? '').toLowerCase()] : NaN;
+  if (!Number.isSafeInteger(n) || n <= 0) {
+    throw new UsageError(`--${flag} takes a positive whole number${bytes ? ' of bytes (suffixes K, M, G, T)' : ''}, not "${text}"`);
+  }
+  return n;
+}
+
+export function limitValues(values: { 'max-unpacked'?: string; 'max-ratio'?: string; 'max-entries'?: string }): Partial<LayerLimitValues> {
+  const limits: Partial<LayerLimitValues> = {};
+  if (values['max-unpacked'] !== undefined) limits.maxUnpackedBytes = positive('max-unpacked', values['max-unpacked'], true);
+  if (values['max-ratio'] !== undefined) limits.maxRatio = positive('max-ratio', values['max-ratio'], false);
+  if (values['max-entries'] !== undefined) limits.maxEntries = positive('max-entries', values['max-entries'], false);
+  return limits;
+}
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 export type ParsedArgs<O extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>>;

@@ -31,6 +31,8 @@ export interface DiffOptions {
   mtime?: boolean;
   /** Compare this one file's content instead of the whole images. */
   content?: string;
+  /** Layer limits for what has to be imported. */
+  limits?: ImportOptions['limits'];
   onProgress?: ImportOptions['onProgress'];
   signal?: AbortSignal;
 }
@@ -65,7 +67,7 @@ export async function diffImages(store: Store, oldRef: string, newRef: string, o
 }
 
 async function loadSide(store: Store, ref: string, side: 'old' | 'new', needTree: boolean, opts: DiffOptions): Promise<Side> {
-  const importOpts: ImportOptions = { ...opts[side], onProgress: opts.onProgress, signal: opts.signal };
+  const importOpts: ImportOptions = { ...opts[side], limits: opts.limits, onProgress: opts.onProgress, signal: opts.signal };
   const resolved = needTree ? await planImage(store, ref, importOpts) : await resolveImage(store, ref, importOpts);
   return { ...resolved, ref, labels: labelsFor(side, resolved.config, resolved.image.layers.map((l) => l.diffID)) };
 }

@@ -1,6 +1,6 @@
-// History: the created_by lists aligned by a shortest edit script. Within one run of edits, removed and
-// inserted steps are paired in order as "changed" (a Dockerfile line edited in place), the rest stay
-// inserted or removed.
+// History: the created_by lists aligned by a shortest edit script. Within one run of edits, a removed step
+// and a later inserted step of the same instruction are paired as "changed" (a Dockerfile line edited in
+// place); the rest stay inserted or removed.
 import type { HistoryEntry, ImageConfig } from '../spec/types.js';
 import { diffSequences, type Edit } from './sequence.js';
 import type { HistoryStep } from './types.js';
@@ -30,13 +30,31 @@ function steps(history: HistoryEntry[] | undefined): StepSide[] {
   return (history ?? []).map((h, index) => ({ index, createdBy: h.created_by ?? h.comment ?? '', emptyLayer: h.empty_layer === true }));
 }
 
+/** Pairs a removed step with the next inserted one of the same instruction (ENV with ENV, RUN with RUN). */
 function pairRun(run: Edit[], o: StepSide[], n: StepSide[], out: HistoryStep[]): void {
   const removed = run.filter((e) => e.op === '-').map((e) => o[e.a]);
   const inserted = run.filter((e) => e.op === '+').map((e) => n[e.b]);
-  const pairs = Math.min(removed.length, inserted.length);
-  for (let k = 0; k < pairs; k++) out.push({ op: 'changed', old: removed[k], new: inserted[k] });
-  for (const s of removed.slice(pairs)) out.push({ op: 'removed', old: s });
-  for (const s of inserted.slice(pairs)) out.push({ op: 'inserted', new: s });
+  let j = 0;
+  for (const r of removed) {
+    const k = inserted.findIndex((s, i) => i >= j && instruction(s) === instruction(r));
+    if (k < 0) {
+      out.push({ op: 'removed', old: r });
+      continue;
+    }
+    for (; j < k; j++) out.push({ op: 'inserted', new: inserted[j] });
+    out.push({ op: 'changed', old: r, new: inserted[k] });
+    j = k + 1;
+  }
+  for (; j < inserted.length; j++) out.push({ op: 'inserted', new: inserted[j] });
+}
+
+/** The Dockerfile instruction a builder recorded: "/bin/sh -c #(nop)  ENV a=b" is ENV, "/bin/sh -c x" RUN. */
+export function instruction(step: StepSide): string {
+  const cmd = step.createdBy.trim();
+  const nop = /^\/bin\/sh -c #\(nop\)\s*(\S+)/.exec(cmd);
+  if (nop) return nop[1].toUpperCase();
+  if (cmd.startsWith('/bin/sh -c ')) return 'RUN';
+  return (cmd.split(/\s+/)[0] ?? '').toUpperCase();
 }
 
 export function historyCounts(steps: readonly HistoryStep[]): { inserted: number; removed: number; changed: number } {

@@ -9,13 +9,17 @@ import type { Detail } from './types.js';
 export class InodeNames {
   // A lone name stays a plain string: nearly every inode has one.
   private readonly names = new Map<Inode, string | string[]>();
+  private readonly groups: string[][] = [];
 
   /** Records one more name; true the first time this inode is met. */
   add(path: string, inode: Inode): boolean {
     const g = this.names.get(inode);
     if (g === undefined) this.names.set(inode, path);
-    else if (typeof g === 'string') this.names.set(inode, [g, path]);
-    else g.push(path);
+    else if (typeof g === 'string') {
+      const group = [g, path];
+      this.names.set(inode, group);
+      this.groups.push(group);
+    } else g.push(path);
     return g === undefined;
   }
 
@@ -24,8 +28,8 @@ export class InodeNames {
   }
 
   /** Every name that shares its inode with another. */
-  *linked(): Iterable<string> {
-    for (const g of this.names.values()) if (typeof g !== 'string') yield* g;
+  linked(): string[] {
+    return this.groups.flat();
   }
 }
 

@@ -1,5 +1,4 @@
 // flatten and export: plan the final tree from the layer indexes, then hand it to one writer.
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream, promises as fsp } from 'node:fs';
 import path from 'node:path';
@@ -11,6 +10,7 @@ import type { Store } from '../store/store.js';
 import { planTree } from '../tree/plan.js';
 import type { ContentRef, PlannedTree } from '../tree/types.js';
 import { writeDir, type WriteReport } from '../write/dir-writer.js';
+import { removeStaleSiblings, siblingName } from '../write/staging.js';
 import { writeTar } from '../write/tar-writer.js';
 import type { ImportOptions } from './import-image.js';
 import { layerIndexes, resolveImage, type ResolvedImage } from './resolve-image.js';
@@ -68,7 +68,8 @@ export async function exportTar(store: Store, ref: string, output: Writable, opt
 /** export to a file is complete or absent: written under a temp name beside it, renamed at the end. */
 export async function exportToFile(store: Store, ref: string, file: string, opts: PlanOptions = {}): Promise<PlannedImage> {
   if (file === '-') return exportTar(store, ref, process.stdout, opts);
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.stratum-${randomBytes(6).toString('hex')}`);
+  await removeStaleSiblings(file);
+  const tmp = siblingName(file, '');
   const out = createWriteStream(tmp, { flags: 'wx', mode: 0o644 });
   try {
     const planned = await exportTar(store, ref, out, opts);

@@ -10,7 +10,7 @@ import type { Digest } from '../spec/digest.js';
 import { MediaType } from '../spec/media-types.js';
 import type { ImageManifest } from '../spec/types.js';
 import { addImage, findImage, type StoredImage, type StoredLayer } from '../store/images.js';
-import { ingestLayer } from '../store/ingest-layer.js';
+import { prepareLayer } from '../store/ingest-layer.js';
 import { LayerLimits, type LayerLimitValues } from '../store/limits.js';
 import type { Store } from '../store/store.js';
 
@@ -47,8 +47,8 @@ export async function importImage(store: Store, input: string, opts: ImportOptio
   try {
     const src = await archive.select({ image: opts.image, platform: opts.platform });
     checkConfig(src, archive.label);
-    await store.putBlob(src.configRaw, src.configDigest);
     const { layers, unpacked } = await ingestLayers(store, src, opts);
+    await store.putBlob(src.configRaw, src.configDigest);
     const manifestDigest = await storeManifest(store, src, layers);
     const manifestRaw = await store.readBlob(manifestDigest);
     await addImage(store, {
@@ -75,28 +75,48 @@ function checkConfig(src: SourceImage, label: string): void {
   }
 }
 
+/**
+ * Unpacks every layer, then commits them all; the first failure stops the rest (no new layer starts, the ones in
+ * flight are aborted and awaited) and every prepared layer is discarded, so a refused image leaves nothing behind.
+ */
 async function ingestLayers(store: Store, src: SourceImage, opts: ImportOptions): Promise<{ layers: StoredLayer[]; unpacked: number }> {
   const limits = new LayerLimits(opts.limits);
   const limit = pLimit(Math.max(1, opts.concurrency ?? os.availableParallelism()));
   const progress: ImportProgress = { bytesRead: 0, bytesTotal: src.layers.reduce((n, l) => n + Math.max(0, l.descriptor.size), 0), layersDone: 0, layersTotal: src.layers.length };
+  const stop = new AbortController();
+  const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
+  let failure: { err: unknown } | undefined;
   let unpacked = 0;
   const onBytes = (n: number): void => {
     progress.bytesRead += n;
     opts.onProgress?.(progress);
   };
-  const layers = await Promise.all(
+  const settled = await Promise.allSettled(
     src.layers.map((layer) =>
       limit(async () => {
-        const before = await store.hasLayer(layer.diffID);
-        const stored = await ingestLayer(store, layer, { limits, onBytes, signal: opts.signal });
-        if (!before) unpacked++;
-        progress.layersDone++;
-        opts.onProgress?.(progress);
-        return stored;
+        signal.throwIfAborted();
+        try {
+          const before = await store.hasLayer(layer.diffID);
+          const prepared = await prepareLayer(store, layer, { limits, onBytes, signal });
+          if (!before) unpacked++;
+          progress.layersDone++;
+          opts.onProgress?.(progress);
+          return prepared;
+        } catch (err) {
+          failure ??= { err };
+          stop.abort(err);
+          throw err;
+        }
       }),
     ),
   );
-  return { layers, unpacked };
+  const prepared = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  if (failure) {
+    await Promise.all(prepared.map((p) => p.discard()));
+    throw opts.signal?.aborted ? opts.signal.reason : failure.err;
+  }
+  for (const p of prepared) await p.commit();
+  return { layers: prepared.map((p) => p.stored), unpacked };
 }
 
 /** Keeps an OCI manifest byte-exact; a docker-archive (which has none) gets one made from what was stored. */

@@ -18,6 +18,24 @@ type Cleanup = () => Promise<void>;
 
 /** Opens a tar (plain, gzip or zstd), an OCI layout directory, or '-' for stdin. */
 export async function openArchive(input: string, opts: OpenOptions): Promise<ImageArchive> {
+  return withIoErrors(input === '-' ? 'stdin' : input, () => openAny(input, opts));
+}
+
+/**
+ * The filesystem's refusals (EACCES on an unreadable input or blob, EIO, EMFILE) as IoErrors naming the file,
+ * so the user reads "permission denied" rather than an internal error; anything else is passed on untouched.
+ */
+async function withIoErrors<T>(label: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (!(err instanceof StratumError) && typeof e?.code === 'string' && typeof e.syscall === 'string') throw asStratumError(err, label);
+    throw err;
+  }
+}
+
+async function openAny(input: string, opts: OpenOptions): Promise<ImageArchive> {
   const limits: SourceLimits = { ...DEFAULT_SOURCE_LIMITS, ...opts.limits };
   if (input === '-') {
     const spool = await spoolInput(opts.stdin ?? process.stdin, opts.tmpDir, 'stdin');
@@ -111,12 +129,13 @@ function makeArchive(format: SourceFormat, label: string, list: () => Promise<Im
   return {
     format,
     label,
-    candidates: async () => toCandidates(await all()),
-    select: async (selector) => {
-      const entry = selectEntry(await all(), selector, label);
-      const image = await entry.load();
-      return { ...image, names: [...entry.names] };
-    },
+    candidates: () => withIoErrors(label, async () => toCandidates(await all())),
+    select: (selector) =>
+      withIoErrors(label, async () => {
+        const entry = selectEntry(await all(), selector, label);
+        const image = await entry.load();
+        return { ...image, names: [...entry.names] };
+      }),
     close: () => (closed ??= cleanup()),
   };
 }

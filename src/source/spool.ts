@@ -53,7 +53,8 @@ export async function spoolInput(input: Readable, tmpDir: string, label: string)
 
 async function spoolStream(input: Readable, kind: Compression, tmpDir: string, label: string): Promise<Spool> {
   await mkdir(tmpDir, { recursive: true });
-  const dir = await mkdtemp(path.join(tmpDir, 'source-'));
+  // The pid in the name lets the store's cleanTmp remove it once this process is gone (kill -9 mid-spool).
+  const dir = await mkdtemp(path.join(tmpDir, `source-${process.pid}-`));
   const remove = () => rm(dir, { recursive: true, force: true });
   const out = path.join(dir, 'archive.tar');
   try {

@@ -30,25 +30,55 @@ const MEDIA_TYPE_BY_COMPRESSION: Record<Compression, string> = {
   zstd: MediaType.ociLayerZstd,
 };
 
+/** A layer unpacked and verified under the store's temp area, not yet visible: commit or discard it. */
+export interface PreparedLayer {
+  stored: StoredLayer;
+  commit(): Promise<void>;
+  discard(): Promise<void>;
+}
+
 export async function ingestLayer(store: Store, layer: LayerSource, opts: IngestOptions): Promise<StoredLayer> {
+  const prepared = await prepareLayer(store, layer, opts);
+  await prepared.commit();
+  return prepared.stored;
+}
+
+/**
+ * Unpacks and verifies a layer into temp paths. The importer commits every layer of an image only once all of them
+ * verified, so a refused image leaves the store as it was.
+ */
+export async function prepareLayer(store: Store, layer: LayerSource, opts: IngestOptions): Promise<PreparedLayer> {
   const known = await knownLayer(store, layer);
-  if (known) return known;
+  if (known) return { stored: known, commit: async () => undefined, discard: async () => undefined };
   const label = `layer ${layer.index + 1} (${layer.verifyDigest ? layer.descriptor.digest : `diffID ${layer.diffID}`})`;
   const layerTmp = store.tmpPath('layer');
   const blobTmp = store.tmpPath('blob');
+  const discard = async (): Promise<void> => {
+    await fsp.rm(layerTmp, { recursive: true, force: true });
+    await fsp.rm(blobTmp, { force: true });
+  };
   try {
-    await fsp.mkdir(path.join(layerTmp, 'data'), { recursive: true, mode: 0o700 });
+    // Not recursive: a recursive mkdir reports a read-only store as ENOENT.
+    await fsp.mkdir(layerTmp, { mode: 0o700 });
+    await fsp.mkdir(path.join(layerTmp, 'data'), { mode: 0o700 });
     const result = await streamLayer(await layer.open(), blobTmp, layerTmp, label, opts);
     verify(layer, result, label);
     const index: LayerIndex = { version: 1, diffID: layer.diffID, tarSize: result.tarSize, entries: result.entries, warnings: result.warnings };
     await fsp.writeFile(path.join(layerTmp, 'index.json'), latin1Json(index), 'latin1');
-    if (await store.hasBlob(result.digest)) await fsp.rm(blobTmp, { force: true });
-    else await store.commitBlobFile(blobTmp, result.digest);
-    await store.commitLayerDir(layerTmp, layer.diffID);
-    return { digest: result.digest, size: result.size, mediaType: mediaTypeFor(layer, result.compression), diffID: layer.diffID };
+    const stored: StoredLayer = { digest: result.digest, size: result.size, mediaType: mediaTypeFor(layer, result.compression), diffID: layer.diffID };
+    const commit = async (): Promise<void> => {
+      try {
+        if (await store.hasBlob(result.digest)) await fsp.rm(blobTmp, { force: true });
+        else await store.commitBlobFile(blobTmp, result.digest);
+        await store.commitLayerDir(layerTmp, layer.diffID);
+      } catch (err) {
+        await discard();
+        throw asStratumError(err, label);
+      }
+    };
+    return { stored, commit, discard };
   } catch (err) {
-    await fsp.rm(layerTmp, { recursive: true, force: true });
-    await fsp.rm(blobTmp, { force: true });
+    await discard();
     throw asStratumError(err, label);
   }
 }
@@ -101,6 +131,15 @@ async function streamLayer(source: Readable, blobTmp: string, layerTmp: string, 
   // wakes the pump, or the process would idle out of work and exit 0 with nothing done.
   const stop = new AbortController();
   const wait = (emitter: NodeJS.EventEmitter, event: string) => once(emitter, event, { signal: stop.signal });
+  // Listeners for the streams' whole lives: an 'error' nobody listens for is an uncaught exception, and one can
+  // still come after teardown (a write in flight when the stream was destroyed). A write error (ENOSPC) is what
+  // the caller hears, not the "corrupt stream" it then causes downstream.
+  let writeError: unknown;
+  blobOut.on('error', (err) => {
+    if (!stop.signal.aborted) writeError ??= err;
+    stop.abort(err);
+  });
+  decompressor.on('error', () => undefined); // the parser hears it through its iterator
 
   // Feed the stored bytes to the blob file and the decompressor, each with its own backpressure.
   const pump = (async () => {
@@ -148,7 +187,7 @@ async function streamLayer(source: Readable, blobTmp: string, layerTmp: string, 
     decompressor.destroy();
     blobOut.destroy();
     await pump.catch(() => undefined);
-    throw err;
+    throw writeError ?? err;
   }
 }
 

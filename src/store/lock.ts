@@ -12,6 +12,8 @@ function alive(pid: number): boolean {
   }
 }
 
+const EMPTY_LOCK_STALE_MS = 5_000;
+
 async function tryAcquire(lockPath: string): Promise<boolean> {
   try {
     const fh = await fsp.open(lockPath, 'wx', 0o600);
@@ -22,8 +24,10 @@ async function tryAcquire(lockPath: string): Promise<boolean> {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
   const holder = Number(await fsp.readFile(lockPath, 'utf8').catch(() => ''));
-  // An empty file is a holder between open and write: wait for it rather than break it.
-  if (Number.isInteger(holder) && holder > 0 && !alive(holder)) {
+  // An empty file is a holder between open and write: wait for it rather than break it — unless it stayed
+  // empty for seconds, which only a holder killed between the two does.
+  const stale = holder === 0 && Date.now() - ((await fsp.stat(lockPath).catch(() => undefined))?.mtimeMs ?? Date.now()) > EMPTY_LOCK_STALE_MS;
+  if ((Number.isInteger(holder) && holder > 0 && !alive(holder)) || stale) {
     await fsp.rm(lockPath, { force: true });
   }
   return false;

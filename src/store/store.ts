@@ -51,7 +51,7 @@ export class Store {
 
   /** Writes a small file by temp name + rename so a reader never sees half of it. */
   async writeAtomic(target: string, content: string | Buffer): Promise<void> {
-    const tmp = path.join(this.root, 'tmp', `w-${randomBytes(6).toString('hex')}`);
+    const tmp = this.tmpPath('w');
     await fsp.writeFile(tmp, content, { mode: 0o644 });
     await fsp.rename(tmp, target);
   }

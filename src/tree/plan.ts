@@ -42,7 +42,11 @@ class LayerApplier {
   ) {}
 
   apply(entries: readonly LayerEntry[]): void {
-    for (const e of entries) if (isMarker(e)) this.hideLower(e);
+    // Shallow markers first, a whiteout before an opaque marker of the same path: a directory one marker implies
+    // (`b/.wh..wh..opq` with no `b/`) belongs to this layer, so another marker of it (`.wh..wh..opq`, `.wh.b`) must
+    // not remove it, whatever their order in the tar.
+    const markers = entries.filter(isMarker).sort((a, b) => markerDepth(a) - markerDepth(b));
+    for (const e of markers) this.hideLower(e);
     for (const e of entries) if (!isMarker(e)) this.add(e);
   }
 
@@ -151,6 +155,12 @@ class LayerApplier {
   private context(path: string): { layer: number; path: string } {
     return { layer: this.layer, path };
   }
+}
+
+/** Path depth of what a marker removes: a whiteout removes its path, an opaque marker the children of its path. */
+function markerDepth(e: LayerEntry): number {
+  const depth = e.path === '' ? 0 : e.path.split('/').length;
+  return e.kind === 'opaque' ? depth + 0.5 : depth;
 }
 
 function isMarker(e: LayerEntry): boolean {

@@ -1,5 +1,5 @@
 // Materialises a planned tree as a directory: built in a private staging dir, renamed to OUT only when complete.
-import { promises as fs } from 'node:fs';
+import { linkSync, mkdirSync, promises as fs } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
@@ -7,7 +7,7 @@ import type { ContentRef, DirNode, Inode, PlannedTree } from '../tree/types.js';
 import { firstNames, listEntries, type WriteEntry } from './entries.js';
 import { writeFailure, type Progress } from './failure.js';
 import { applyModeAndTimes, applyOwner, createLeaf, stagingPath, type Identity } from './nodes.js';
-import { runPool } from './pool.js';
+import { runSliced } from './sliced.js';
 import { createStaging, inspectOut, installStaging, removeTree } from './staging.js';
 import { makeSpecialNodes, restoreXattrs, xattrDecision, type XattrTarget } from './system-tools.js';
 
@@ -21,8 +21,6 @@ export interface WriteDirOptions {
   paths?: string[];
   onProgress?: (p: Progress) => void;
   signal?: AbortSignal;
-  /** Files in flight at once; the CLI also raises UV_THREADPOOL_SIZE so they actually run in parallel. */
-  concurrency?: number;
   /** Whether to set owners, make device nodes and set non-user xattrs; defaults to running as root. */
   privileged?: boolean;
 }
@@ -99,40 +97,37 @@ function identity(opts: WriteDirOptions): Identity {
 }
 
 async function build(job: Job, root: DirNode, entries: WriteEntry[]): Promise<void> {
+  const { signal } = job.opts;
   const dirs = entries.filter((e): e is WriteEntry & { node: DirNode } => e.node.kind === 'dir');
-  await makeDirs(job, dirs);
+  // Top-down and 0700 for now: children must be creatable whatever the final mode, which is set last.
+  await runSliced(dirs, signal, (d) => guard(job, d.path, () => makeDir(job, d.path)));
   const first = firstNames(entries);
   const leaves: Leaf[] = [...first].map(([inode, p]) => ({ path: p, inode }));
   await makeSpecials(job, root, leaves);
-  const limit = concurrency(job);
-  await runPool(leaves, limit, job.opts.signal, (l) => guard(job, l.path, () => writeLeaf(job, l)));
+  await runSliced(leaves, signal, (l) => guard(job, l.path, () => writeLeaf(job, l)));
   const links = entries.filter((e) => e.node.kind === 'leaf' && first.get(e.node.inode) !== e.path);
-  await runPool(links, limit, job.opts.signal, (e) => guard(job, e.path, () => writeLink(job, e, first)));
+  await runSliced(links, signal, (e) => guard(job, e.path, () => writeLink(job, e, first)));
   await setXattrs(job, root, dirs, leaves);
-  await runPool(job.deferred, limit, job.opts.signal, (l) => guard(job, l.path, () => finishLeaf(job, l)));
+  await runSliced(job.deferred, signal, (l) => guard(job, l.path, () => finishLeaf(job, l)));
   if (job.scratch !== undefined) await fs.rm(job.scratch, { recursive: true, force: true });
-  await finishDirs(job, root, dirs);
+  // Deepest first (the reverse of parents-first), the root last: a directory that becomes 0000 must not stand
+  // in the way of a descendant still waiting for its metadata, and a directory's times are the last thing set in it.
+  const finishing: Array<[string, DirNode]> = dirs.map((d) => [d.path, d.node]);
+  finishing.reverse().push(['', root]);
+  await runSliced(finishing, signal, ([rel, dir]) => guard(job, rel, () => finishDir(job, rel, dir)));
 }
 
-function concurrency(job: Job): number {
-  return Math.max(1, job.opts.concurrency ?? 16);
-}
-
-async function guard(job: Job, rel: string, fn: () => Promise<void>): Promise<void> {
+function guard(job: Job, rel: string, fn: () => void): void {
   try {
-    await fn();
+    fn();
   } catch (err) {
     throw writeFailure(err, job.out, rel, job.report);
   }
 }
 
-/** Top-down and 0700 for now: children must be creatable whatever the final mode, which is set last. */
-async function makeDirs(job: Job, dirs: readonly WriteEntry[]): Promise<void> {
-  for (const { path: rel } of dirs) {
-    job.opts.signal?.throwIfAborted();
-    await guard(job, rel, () => fs.mkdir(stagingPath(job.base, rel), 0o700));
-    job.report.dirs++;
-  }
+function makeDir(job: Job, rel: string): void {
+  mkdirSync(stagingPath(job.base, rel), 0o700);
+  job.report.dirs++;
 }
 
 /** A private scratch dir at the staging root, named so it cannot meet a name of the tree. */
@@ -163,13 +158,13 @@ async function makeSpecials(job: Job, root: DirNode, leaves: readonly Leaf[]): P
   job.report.skipped.devices += job.skipped.size;
 }
 
-async function writeLeaf(job: Job, { path: rel, inode }: Leaf): Promise<void> {
+function writeLeaf(job: Job, { path: rel, inode }: Leaf): void {
   if (job.skipped.has(inode)) return;
   const dst = stagingPath(job.base, rel);
-  if (!isSpecial(inode)) await createLeaf(dst, rel, inode, job.opts.contentPath);
-  if (await applyOwner(dst, inode.meta, job.id)) job.report.skipped.owners++;
+  if (!isSpecial(inode)) createLeaf(dst, rel, inode, job.opts.contentPath);
+  if (applyOwner(dst, inode.meta, job.id)) job.report.skipped.owners++;
   if (inode.kind !== 'symlink' && applicableXattrs(job, inode.kind, inode.meta.xattrs).length > 0) job.deferred.push({ path: rel, inode });
-  else await applyModeAndTimes(dst, inode.kind, inode.meta);
+  else applyModeAndTimes(dst, inode.kind, inode.meta);
   count(job, inode);
 }
 
@@ -184,14 +179,14 @@ function count(job: Job, inode: Inode): void {
   }
 }
 
-async function finishLeaf(job: Job, { path: rel, inode }: Leaf): Promise<void> {
-  await applyModeAndTimes(stagingPath(job.base, rel), inode.kind, inode.meta);
+function finishLeaf(job: Job, { path: rel, inode }: Leaf): void {
+  applyModeAndTimes(stagingPath(job.base, rel), inode.kind, inode.meta);
 }
 
 /** link(2) to the first name: it does not follow a symlink, so a hardlinked symlink stays one. */
-async function writeLink(job: Job, e: WriteEntry, first: Map<Inode, string>): Promise<void> {
+function writeLink(job: Job, e: WriteEntry, first: Map<Inode, string>): void {
   if (e.node.kind !== 'leaf' || job.skipped.has(e.node.inode)) return;
-  await fs.link(stagingPath(job.base, first.get(e.node.inode)!), stagingPath(job.base, e.path));
+  linkSync(stagingPath(job.base, first.get(e.node.inode)!), stagingPath(job.base, e.path));
   job.report.hardlinks++;
 }
 
@@ -217,24 +212,9 @@ async function setXattrs(job: Job, root: DirNode, dirs: readonly WriteEntry[], l
   job.report.skipped.xattrs += await restoreXattrs(job.base.toString(), scratch, targets);
 }
 
-/**
- * Level by level, deepest first, each level in parallel: a directory made 0000 must not be in the way of a
- * descendant still waiting for its metadata (as non-root its path would no longer resolve).
- */
-async function finishDirs(job: Job, root: DirNode, dirs: readonly WriteEntry[]): Promise<void> {
-  const levels: Array<Array<[string, DirNode]>> = [[['', root]]];
-  for (const d of dirs) {
-    const depth = d.path.split('/').length;
-    (levels[depth] ??= []).push([d.path, d.node as DirNode]);
-  }
-  for (let depth = levels.length - 1; depth >= 0; depth--) {
-    await runPool(levels[depth] ?? [], concurrency(job), job.opts.signal, ([rel, dir]) => guard(job, rel, () => finishDir(job, rel, dir)));
-  }
-}
-
-async function finishDir(job: Job, rel: string, dir: DirNode): Promise<void> {
+function finishDir(job: Job, rel: string, dir: DirNode): void {
   const dst = stagingPath(job.base, rel);
   // Always chown directories as root: the staging root takes its group from a setgid parent of OUT.
-  if (await applyOwner(dst, dir.meta, job.id, true)) job.report.skipped.owners++;
-  await applyModeAndTimes(dst, 'dir', dir.meta);
+  if (applyOwner(dst, dir.meta, job.id, true)) job.report.skipped.owners++;
+  applyModeAndTimes(dst, 'dir', dir.meta);
 }

@@ -21,13 +21,39 @@ export async function inspectOut(out: string, force: boolean): Promise<OutState>
   throw new UsageError(`output ${out} already exists and is ${what}; choose a new path or pass --force to replace it`, { file: out });
 }
 
-function siblingName(out: string, tag: string): string {
-  return path.join(path.dirname(out), `.${path.basename(out)}.stratum-${tag}${randomBytes(6).toString('hex')}`);
+/** `.OUT.stratum-[old-]<pid>-<hex>`: the pid lets a later run tell a dead writer's leftovers from a live one's. */
+export function siblingName(out: string, tag: string): string {
+  return path.join(path.dirname(out), `.${path.basename(out)}.stratum-${tag}${process.pid}-${randomBytes(6).toString('hex')}`);
+}
+
+const SIBLING = /^(?:old-)?(\d+)-[0-9a-f]{12}$/;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes what writers of this OUT left beside it when they were killed (kill -9, OOM, power loss): staging trees
+ * and set-aside old trees whose pid is no longer running. A live writer's are left alone. Best effort.
+ */
+export async function removeStaleSiblings(out: string): Promise<void> {
+  const dir = path.dirname(out);
+  const prefix = `.${path.basename(out)}.stratum-`;
+  for (const name of await fs.readdir(dir).catch(() => [] as string[])) {
+    const m = name.startsWith(prefix) ? SIBLING.exec(name.slice(prefix.length)) : null;
+    if (m && Number(m[1]) !== process.pid && !alive(Number(m[1]))) await removeTree(path.join(dir, name)).catch(() => undefined);
+  }
 }
 
 /** Mode 0700: until the rename nobody else may traverse it (setuid binaries inside, CVE-2021-41091). */
 export async function createStaging(out: string): Promise<string> {
   await fs.mkdir(path.dirname(out), { recursive: true });
+  await removeStaleSiblings(out);
   const staging = siblingName(out, '');
   await fs.mkdir(staging, { mode: 0o700 });
   // mkdir inherits a setgid bit from the parent; clear it so everything inside gets our own group, as applyOwner assumes.

@@ -63,3 +63,15 @@ describe('diffHistory', () => {
     expect(diffHistory(hist('a', 'b'), hist('b')).map((s) => s.op)).toEqual(['removed', 'same']);
   });
 });
+
+describe('history pairing', () => {
+  const hist = (...steps: string[]) => img({}, { history: steps.map((s) => ({ created_by: s, empty_layer: true })) });
+  it('pairs a changed step with the same instruction, not with whatever comes next', () => {
+    const r = diffHistory(hist('/bin/sh -c #(nop) WORKDIR /a', '/bin/sh -c #(nop)  CMD ["x"]'), hist('/bin/sh -c #(nop) WORKDIR /a', '/bin/sh -c #(nop)  EXPOSE 8080', '/bin/sh -c #(nop)  CMD ["x", "-v"]'));
+    expect(r.map((s) => `${s.op} ${s.old?.createdBy ?? ''} | ${s.new?.createdBy ?? ''}`)).toEqual([
+      'same /bin/sh -c #(nop) WORKDIR /a | /bin/sh -c #(nop) WORKDIR /a',
+      'inserted  | /bin/sh -c #(nop)  EXPOSE 8080',
+      'changed /bin/sh -c #(nop)  CMD ["x"] | /bin/sh -c #(nop)  CMD ["x", "-v"]',
+    ]);
+  });
+});

@@ -1,7 +1,7 @@
 // unifiedDiff: fixed cases in diff -u's exact format, and random texts whose patch, applied by patch(1),
 // turns the old text into the new one. diffContent on planned trees: symlinks followed, binary detection.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -43,6 +43,7 @@ describe('unifiedDiff', () => {
       }),
       { numRuns: 40 },
     );
+    rmSync(dir, { recursive: true, force: true });
   });
 });
 

@@ -5,7 +5,9 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { EOA, file as tarFile, pax } from '../tar/build.js';
-import { buildImage, dockerArchiveEntries, ociLayoutEntries, packTar, withRefName, writeEntries, type BuiltImage, type TarSpec } from './archive-builder.js';
+import type { Digest } from '../../src/spec/digest.js';
+import { MediaType } from '../../src/spec/media-types.js';
+import { blob, buildImage, dockerArchiveEntries, imageConfig, ociLayoutEntries, ociManifest, packTar, withRefName, writeEntries, type BuiltImage, type TarSpec } from './archive-builder.js';
 
 export type RawType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'char' | 'block' | 'fifo';
 
@@ -83,6 +85,25 @@ export async function writeLayoutDir(dir: string, layers: readonly Buffer[], opt
   const image = await buildImage({ layers: [...layers], compression: opts.gzip ? 'gzip' : 'none', config: opts.config });
   await writeEntries(dir, imageEntries(image, { ...opts, format: 'oci' }));
   return image;
+}
+
+/**
+ * An image around layer blobs given as stored (compressed, corrupt, whatever) with the diffIDs to claim: every
+ * digest and size in the config and manifest is right for those bytes, so only the layer itself is wrong.
+ */
+export function imageOfBlobs(layers: ReadonlyArray<{ bytes: Buffer; diffID: Digest; mediaType?: string }>, config: Record<string, unknown> = {}): BuiltImage {
+  const blobs = layers.map((l) => blob(l.bytes, l.mediaType ?? MediaType.ociLayer));
+  const diffIDs = layers.map((l) => l.diffID);
+  const cfg = blob(imageConfig(diffIDs, undefined, config), MediaType.ociConfig);
+  const manifest = blob(ociManifest(cfg.descriptor, blobs.map((b) => b.descriptor)), MediaType.ociManifest);
+  return { config: cfg, layers: blobs, diffIDs, manifest, blobs: [cfg, ...blobs, manifest] };
+}
+
+/** Writes an image (built by buildImage or imageOfBlobs) as an archive file. */
+export async function writeBuilt(dir: string, name: string, image: BuiltImage, opts: ArchiveOptions = {}): Promise<string> {
+  const p = path.join(dir, name);
+  await writeFile(p, await packTar(imageEntries(image, opts)));
+  return p;
 }
 
 export { gzipSync };

@@ -100,6 +100,7 @@ export function overlayStatus(): Promise<OracleStatus> {
 }
 
 async function checkOverlay(): Promise<OracleStatus> {
+  if (process.env.STRATUM_NO_OVERLAY) return { ok: false, reason: 'STRATUM_NO_OVERLAY is set' };
   if (process.platform !== 'linux') return { ok: false, reason: `not Linux (${process.platform})` };
   if (process.getuid?.() !== 0) return { ok: false, reason: `not root (uid ${process.getuid?.()})` };
   for (const tool of ['tar', 'zstd', 'jq', 'setfattr', 'getfattr', 'perl', 'mount', 'umount', 'gzip']) {
@@ -162,6 +163,13 @@ interface LayerDirInfo {
 }
 
 type Kind = 'dir' | 'whiteout' | 'other';
+
+/** The directories above a cleaned path, outermost first ('a/b/c' -> 'a', 'a/b'). */
+function parentsOf(p: string): string[] {
+  const out: string[] = [];
+  for (let i = p.indexOf('/'); i >= 0; i = p.indexOf('/', i + 1)) out.push(p.slice(0, i));
+  return out;
+}
 
 function abs(root: string, rel: string): Buffer {
   return Buffer.from(rel === '' ? root : `${root}/${rel}`, 'latin1');
@@ -512,24 +520,6 @@ export async function fastOracle(layerSources: readonly LayerSource[]): Promise<
         }
         return lower;
       };
-      /** lstat in the lower view without following symlinks; reports the first symlink met on the way. */
-      const lowerStat = async (p: string): Promise<{ st?: import('node:fs').BigIntStats; symlinkAt?: string }> => {
-        const lv = await lowerView();
-        if (lv === undefined) return {};
-        if (p === '') return { st: await fsp.lstat(lv, { bigint: true }) };
-        let cur = '';
-        for (const part of p.split('/')) {
-          cur = cur === '' ? part : `${cur}/${part}`;
-          const st = await fsp.lstat(abs(lv, cur), { bigint: true }).catch(() => undefined);
-          // (layer 0 is read directly, not through a mount: its 0/0 char devices are whiteouts, i.e. nothing)
-          if (!st || (st.isCharacterDevice() && st.rdev === 0n)) return {};
-          if (st.isSymbolicLink()) return { symlinkAt: cur };
-          if (cur === p) return { st };
-          if (!st.isDirectory()) return {};
-        }
-        return {};
-      };
-
       const fixDirs = new Map<string, FixDir>();
       const fixOther: Buffer[] = [];
       const metaOf = (st: import('node:fs').BigIntStats): FixDir => ({ mode: Number(st.mode & 0o7777n), uid: Number(st.uid), gid: Number(st.gid), mtime: nsTime(st.mtimeNs) });
@@ -538,28 +528,7 @@ export async function fastOracle(layerSources: readonly LayerSource[]): Promise<
         const st = await fsp.lstat(abs(root, dir), { bigint: true }).catch(() => undefined);
         if (st?.isDirectory()) fixDirs.set(dir, metaOf(st));
       };
-      const parentOf = (p: string): string => (p.lastIndexOf('/') < 0 ? '' : p.slice(0, p.lastIndexOf('/')));
 
-      // (2) hardlinks whose target is not in this layer: a copy of the target from the layers below
-      for (const e of listing) {
-        if (e.type !== 'h' || e.link === undefined) continue;
-        if (await fsp.lstat(abs(root, e.name)).catch(() => undefined)) continue;
-        const ls = await lowerStat(e.link);
-        const lv = await lowerView();
-        if (!ls.st || lv === undefined) {
-          notes.push(`layer ${i}: hardlink ${e.name} -> ${e.link} has no target in this layer or below`);
-          continue;
-        }
-        lowerLinks.push({ name: e.name, target: e.link });
-        notes.push(`layer ${i}: hardlink ${e.name} -> ${e.link} targets a lower layer; copied from lower view`);
-        for (const p of parentsOf(e.name)) await keepTime(p);
-        const m = metaOf(ls.st);
-        const spec: BlockSpec = { name: e.name, mode: m.mode, uid: m.uid, gid: m.gid };
-        const recs: Array<[string, string]> = [['mtime', m.mtime]];
-        if (ls.st.isSymbolicLink()) fixOther.push(fixupMember({ ...spec, typeflag: '2', linkname: (await fsp.readlink(abs(lv, e.link))).toString('latin1') }, recs));
-        else if (ls.st.isFile()) fixOther.push(fixupMember({ ...spec, typeflag: '0' }, recs, await fsp.readFile(abs(lv, e.link))));
-        else notes.push(`layer ${i}: hardlink ${e.name} -> ${e.link}: the lower target is not a file or symlink; not copied`);
-      }
       // (3) real 0/0 character devices: overlayfs would read them as whiteouts
       for (const w of walked) {
         if (w.st.isCharacterDevice() && w.st.rdev === 0n) {
@@ -567,24 +536,10 @@ export async function fastOracle(layerSources: readonly LayerSource[]): Promise<
           notes.push(`layer ${i}: DISAGREEMENT char device 0/0 stored in the layer, overlayfs treats it as a whiteout: /${w.path}`);
         }
       }
-      // (4) implicit parents: the lower layers' directory gives mode and owner
-      for (const w of walked) {
-        if (!w.st.isDirectory() || explicit.has(w.path)) continue;
-        if (untrusted.some((u) => under(w.path, u.path))) continue;
-        const ls = await lowerStat(w.path);
-        if (ls.symlinkAt !== undefined) {
-          const at = ls.symlinkAt;
-          untrusted.push({ path: at, why: `layer ${i} has entries below /${at}, a symlink in the layers below` });
-          belowSymlink.push({ layer: i, dir: at, names: [...explicit].filter((x) => x.startsWith(`${at}/`)).map((x) => x.slice(at.length + 1)) });
-          notes.push(`layer ${i}: DISAGREEMENT entries below /${at}, which is a symlink in the layers below`);
-        } else if (ls.st?.isDirectory()) {
-          fixDirs.set(w.path, { ...metaOf(w.st), mode: Number(ls.st.mode & 0o7777n), uid: Number(ls.st.uid), gid: Number(ls.st.gid) });
-        }
-      }
-      // (5) markers: opaque -> xattr; AUFS metadata dropped; .wh.NAME -> char device 0/0 NAME, unless NAME is an
+      // (4) markers: .wh..wh..opq -> opaque; AUFS metadata dropped; .wh.NAME -> a whiteout, unless NAME is an
       // entry of this same layer (it stays; a directory becomes opaque instead)
       const opaque = new Set<string>();
-      const devices: string[] = [];
+      const whiteouts: string[] = [];
       for (const w of walked) {
         const slash = w.path.lastIndexOf('/');
         const dir = slash < 0 ? '' : w.path.slice(0, slash);
@@ -601,8 +556,73 @@ export async function fastOracle(layerSources: readonly LayerSource[]): Promise<
             opaque.add(target);
             notes.push(`layer ${i}: whiteout and directory /${target} in the same layer -> opaque`);
           } else if (st) notes.push(`layer ${i}: whiteout and entry /${target} in the same layer -> entry kept`);
-          else devices.push(target);
+          else whiteouts.push(target);
         }
+      }
+      /**
+       * What the layers below have at p, seen from this layer: nothing below one of this layer's opaque
+       * directories, nor below a name this layer declares as a directory over a lower non-directory. A lower
+       * symlink in the way of a directory this layer did not declare is the DISAGREEMENT case.
+       */
+      const lowerAt = async (p: string): Promise<{ st?: import('node:fs').BigIntStats; symlinkAt?: string }> => {
+        // the root: overlayfs shows the top layer's root directory, and an opaque marker never hides the root itself
+        if (p === '') return i === 0 ? {} : { st: await fsp.lstat(layers[i - 1].root, { bigint: true }) };
+        const lv = await lowerView();
+        if (lv === undefined) return {};
+        let cur = '';
+        for (const part of p.split('/')) {
+          if (opaque.has(cur)) return {};
+          cur = cur === '' ? part : `${cur}/${part}`;
+          const st = await fsp.lstat(abs(lv, cur), { bigint: true }).catch(() => undefined);
+          // (layer 0 is read directly, not through a mount: its 0/0 char devices are whiteouts, i.e. nothing)
+          if (!st || (st.isCharacterDevice() && st.rdev === 0n)) return {};
+          if (cur === p) return st.isSymbolicLink() && !explicit.has(cur) ? { symlinkAt: cur } : { st };
+          if (!st.isDirectory()) return st.isSymbolicLink() && !explicit.has(cur) ? { symlinkAt: cur } : {};
+        }
+        return {};
+      };
+      // (5) implicit parents: the lower layers' directory gives mode and owner
+      for (const w of walked) {
+        if (!w.st.isDirectory() || explicit.has(w.path)) continue;
+        if (untrusted.some((u) => under(w.path, u.path))) continue;
+        const ls = await lowerAt(w.path);
+        if (ls.symlinkAt !== undefined) {
+          const at = ls.symlinkAt;
+          untrusted.push({ path: at, why: `layer ${i} has entries below /${at}, a symlink in the layers below` });
+          belowSymlink.push({ layer: i, dir: at, names: [...explicit].filter((x) => x.startsWith(`${at}/`)).map((x) => x.slice(at.length + 1)) });
+          notes.push(`layer ${i}: DISAGREEMENT entries below /${at}, which is a symlink in the layers below`);
+        } else if (ls.st?.isDirectory()) {
+          fixDirs.set(w.path, { ...metaOf(w.st), mode: Number(ls.st.mode & 0o7777n), uid: Number(ls.st.uid), gid: Number(ls.st.gid) });
+        }
+      }
+      // (6) whiteouts -> char device 0/0, but only where the layers below show something: a whiteout of nothing
+      // hides nothing, and overlayfs lists a whiteout device in a directory only one layer has (readdir shows it,
+      // lookup says ENOENT)
+      const devices: string[] = [];
+      for (const target of whiteouts) {
+        const ls = await lowerAt(target);
+        if (ls.st || ls.symlinkAt !== undefined) devices.push(target);
+        else notes.push(`layer ${i}: whiteout of /${target}, which the layers below do not show: no-op`);
+      }
+      // (7) hardlinks whose target is not in this layer: a copy of the target from the layers below
+      for (const e of listing) {
+        if (e.type !== 'h' || e.link === undefined) continue;
+        if (await fsp.lstat(abs(root, e.name)).catch(() => undefined)) continue;
+        const ls = await lowerAt(e.link);
+        const lv = await lowerView();
+        if (!ls.st || lv === undefined) {
+          notes.push(`layer ${i}: hardlink ${e.name} -> ${e.link} has no target in this layer or below`);
+          continue;
+        }
+        lowerLinks.push({ name: e.name, target: e.link });
+        notes.push(`layer ${i}: hardlink ${e.name} -> ${e.link} targets a lower layer; copied from lower view`);
+        for (const p of parentsOf(e.name)) await keepTime(p);
+        const m = metaOf(ls.st);
+        const spec: BlockSpec = { name: e.name, mode: m.mode, uid: m.uid, gid: m.gid };
+        const recs: Array<[string, string]> = [['mtime', m.mtime]];
+        if (ls.st.isSymbolicLink()) fixOther.push(fixupMember({ ...spec, typeflag: '2', linkname: (await fsp.readlink(abs(lv, e.link), { encoding: 'buffer' })).toString('latin1') }, recs));
+        else if (ls.st.isFile()) fixOther.push(fixupMember({ ...spec, typeflag: '0' }, recs, await fsp.readFile(abs(lv, e.link))));
+        else notes.push(`layer ${i}: hardlink ${e.name} -> ${e.link}: the lower target is not a file or symlink; not copied`);
       }
       for (const o of opaque) {
         await keepTime(o);
@@ -705,7 +725,7 @@ export async function resolveInRoot(root: string, p: string): Promise<string> {
     const st = await fsp.lstat(Buffer.from(`${root}/${cur}`, 'latin1')).catch(() => undefined);
     if (st?.isSymbolicLink()) {
       if (++hops > 255) throw new Error(`${p}: too many symlinks`);
-      const target = (await fsp.readlink(Buffer.from(`${root}/${cur}`, 'latin1'))).toString('latin1');
+      const target = (await fsp.readlink(Buffer.from(`${root}/${cur}`, 'latin1'), { encoding: 'buffer' })).toString('latin1');
       if (target.startsWith('/')) done.length = 0;
       parts = [...target.split('/').filter((x) => x !== ''), ...parts];
     } else done.push(part);
@@ -746,7 +766,7 @@ export async function compareWithOracle(out: string, oracle: OracleTree, opts: C
     excluded.push(`mtime of ${touched.length} directories holding whiteouts or opaque markers (overlay-rootfs.sh changes them after tar restored their times): ${touched.slice(0, 8).map((d) => `/${d}`).join(' ')}${touched.length > 8 ? ' …' : ''}`);
   }
   if (implicit.length > 0) {
-    excluded.push(`mtime of ${implicit.length} directories that are implicit parents in their topmost layer (overlayfs shows tar's clock): ${implicit.slice(0, 8).map((d) => `/${d}`).join(' ')}${implicit.length > 8 ? ' …' : ''}`);
+    excluded.push(`mtime and xattrs of ${implicit.length} directories that are implicit parents in their topmost layer (overlayfs shows tar's clock; the oracle, like overlay-rootfs.sh, copies only mode and owner from below): ${implicit.slice(0, 8).map((d) => `/${d}`).join(' ')}${implicit.length > 8 ? ' …' : ''}`);
   }
   // hardlinks into a lower layer: the oracle copied the file, so only the link grouping of those names is unknown
   const unlinked = new Set<string>();
@@ -766,6 +786,7 @@ export async function compareWithOracle(out: string, oracle: OracleTree, opts: C
     rs.map((r) => {
       const c = { ...r };
       if (c.type === 'dir' && (oracle.implicitDirs.has(c.path) || oracle.touchedDirs.has(c.path))) c.mtime = 0;
+      if (c.type === 'dir' && oracle.implicitDirs.has(c.path)) c.xattrs = {};
       if (unlinked.has(c.path)) delete c.linkGroup;
       return c;
     });

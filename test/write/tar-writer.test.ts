@@ -55,9 +55,13 @@ function richTree(f: TreeFixture): void {
 
 async function tarTo(file: string, f: TreeFixture, paths?: string[]): Promise<void> {
   const out = createWriteStream(file);
-  await writeTar(f.tree, out, { contentPath: f.contentPath, paths });
-  out.end();
-  await once(out, 'finish');
+  await once(out, 'open');
+  try {
+    await writeTar(f.tree, out, { contentPath: f.contentPath, paths });
+  } finally {
+    out.end();
+    await once(out, 'close');
+  }
 }
 
 describe('writeTar', () => {

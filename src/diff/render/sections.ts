@@ -98,7 +98,21 @@ function historyLine(s: HistoryStep, p: Paint): string {
   if (s.op === 'same') return p.dim(`    ${text(s.new!)}`);
   if (s.op === 'inserted') return `  ${p.green('+')} ${text(s.new!)}`;
   if (s.op === 'removed') return `  ${p.red('-')} ${text(s.old!)}`;
-  return `  ${p.yellow('~')} ${text(s.old!)}\n    ${p.yellow('→')} ${text(s.new!)}`;
+  const [o, n] = differingWindows(shortCommand(s.old!.createdBy, Infinity), shortCommand(s.new!.createdBy, Infinity), 90);
+  const tag = (x: NonNullable<HistoryStep['old']>): string => (x.emptyLayer ? p.dim(' (no layer)') : '');
+  return `  ${p.yellow('~')} ${o}${tag(s.old!)}\n    ${p.yellow('→')} ${n}${tag(s.new!)}`;
+}
+
+/** Two long commands that differ near their end are shown around the first difference, not cut before it. */
+export function differingWindows(a: string, b: string, max: number): [string, string] {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  const start = i > max - 30 ? i - 30 : 0;
+  const cut = (s: string): string => {
+    const body = start > 0 ? `${s.slice(0, 24)} … ${s.slice(start)}` : s;
+    return body.length > max ? `${body.slice(0, max - 1)}…` : body;
+  };
+  return [cut(a), cut(b)];
 }
 
 export function renderPackages(changes: readonly PackageChange[], p: Paint, limit: number | undefined): string[] {
