@@ -12,7 +12,7 @@ import { diffManifests, manifestOfDir, type ManifestRecord } from '../helpers/tr
 
 const RUNS = Number(process.env.STRATUM_KILL_RUNS ?? 20);
 const SEED = Number(process.env.STRATUM_KILL_SEED ?? Date.now() % 1_000_000);
-const FILES = Number(process.env.STRATUM_KILL_FILES ?? 600);
+const FILES = Number(process.env.STRATUM_KILL_FILES ?? 400);
 
 let root: string;
 let image: string;
@@ -47,7 +47,7 @@ describe('interruption: flatten', () => {
       const out = path.join(parent, 'out');
       await fs.mkdir(parent);
       // From before the store exists to after the rename: the whole import and the whole write.
-      const delay = Math.floor((0.1 + rand()) * fullMs);
+      const delay = Math.floor((0.05 + 0.8 * rand()) * fullMs); // within a full run, so most runs are cut
       const run = await stratum(['flatten', image, out, '--store', store, '-q'], {
         onSpawn: (child) => setTimeout(() => child.kill('SIGKILL'), delay),
       });

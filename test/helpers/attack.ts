@@ -3,7 +3,7 @@
 // nothing outside OUT and the stores changed, no staging leftovers, and an exported tar carries only clean names.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { expect } from 'vitest';
+import { expect, onTestFinished } from 'vitest';
 import { readTar } from '../../src/tar/reader.js';
 import { expectOneLineRefusal, expectUntouched, leftovers, makeJail, removeJail, snapshot, stratum, type Jail, type StratumRun } from './jail.js';
 
@@ -19,10 +19,13 @@ const TIMEOUT_MS = 30_000;
 
 /**
  * Builds the input inside a fresh jail (`build` returns its path), runs the three commands at once, checks
- * containment, and hands the runs back for the outcome checks. The jail is removed by `done()`.
+ * containment, and hands the runs back for the outcome checks. The jail is removed when the test finishes;
+ * `done()` removes it earlier.
  */
 export async function runAttack(build: (j: Jail) => Promise<string>, extraArgs: string[] = []): Promise<AttackRuns & { done: () => Promise<void> }> {
   const jail = await makeJail('stratum-attack-');
+  // Removed when the test ends, passed or failed (a failed assertion never reaches done()).
+  onTestFinished(() => removeJail(jail));
   const input = await build(jail);
   const before = await snapshot(jail);
   const store = (name: string) => ['--store', path.join(jail.root, name)];
