@@ -10,18 +10,12 @@
 //   gunzip    + zlib gunzip
 //   hash      + sha256 of the compressed and the uncompressed bytes (digest and diffID)
 //   parse     + the tar reader (bodies read and dropped)
-//   ingest    + readLayerEntries: content files and the index, as import does (sequential here)
-//   ingestsync  the same, but each content file written with synchronous fd calls on the main thread
-//             (open, write, close: no libuv pool round trips), to compare with ingest
+//   ingest    + readLayerEntries: the index, each file's body hashed (sequential here; nothing written)
 //   import    importImage() of the oci-archive into an empty store: what the CLI's cold import does
 //   plan      planImage() from the warm store (index JSON read + overlay merge)
 //   write     writeDir() of that plan: the directory writer alone
-//   copyonly  the writer's file syscalls without the rest: copyFile of every regular file, 32 in flight
+//   copyonly  the writer's file syscalls without the rest: open, pread from layer.tar, write, close
 //   meta      chmod + lutimes (+ lchown when not ours) of every entry, 32 in flight, on copyonly's output
-//   direct    PROTOTYPE of a store-less cold flatten: pass 1 parses + hashes every layer (2 at once, no
-//             content written), pass 2 decompresses again and writes only the plan's winning files
-//             straight into OUT with synchronous fd calls (open, write, fchown, fchmod, futimes, close),
-//             then symlinks, hardlinks and directory metadata. (It reuses the warm plan; add 'plan'.)
 // For a CPU profile of the CLI itself: node --cpu-prof --cpu-prof-dir=DIR bin/stratum.js flatten ...
 // (then node bench/cpuprofile-summary.mjs DIR/*.cpuprofile).
 import { createHash } from 'node:crypto';
@@ -35,7 +29,7 @@ import { countTree, die, log, rmrf, snapshotStratum, sync, table } from './lib.m
 const { values: opts } = parseArgs({
   options: {
     work: { type: 'string', default: path.join(process.env.STRATUM_BENCH_WORK || '/tmp/stratum-bench', 'profile') },
-    stages: { type: 'string', default: 'read,gunzip,hash,parse,ingest,ingestsync,import,plan,write,copyonly,meta,direct' },
+    stages: { type: 'string', default: 'read,gunzip,hash,parse,ingest,import,plan,write,copyonly,meta' },
   },
 });
 const WORK = path.resolve(opts.work);
@@ -78,9 +72,9 @@ async function stage(name, what, fn) {
 }
 
 async function* gunzipped(file, hashes) {
-  const input = fs.createReadStream(file, { highWaterMark: 1 << 16 });
+  const input = fs.createReadStream(file, { highWaterMark: 1 << 20 }); // as the archive readers
   if (hashes) input.on('data', (c) => hashes.compressed.update(c));
-  const gz = input.pipe(zlib.createGunzip());
+  const gz = input.pipe(zlib.createGunzip({ chunkSize: 256 * 1024 })); // as src/compress/decompress.ts
   for await (const chunk of gz) {
     hashes?.tar.update(chunk);
     yield chunk;
@@ -116,7 +110,7 @@ await stage('parse', '+ tar reader, bodies dropped', async () => {
   }
   return `${entries} entries`;
 });
-await stage('ingest', '+ content files + index (readLayerEntries)', async () => {
+await stage('ingest', '+ index and body hashes (readLayerEntries)', async () => {
   const dir = path.join(WORK, 'ingest');
   rmrf(dir);
   let files = 0;
@@ -125,43 +119,10 @@ await stage('ingest', '+ content files + index (readLayerEntries)', async () => 
     fs.mkdirSync(data, { recursive: true });
     const hashes = { compressed: createHash('sha256'), tar: createHash('sha256') };
     const { entries } = await readLayerEntries(gunzipped(f, hashes), data, { label: `layer ${i}`, limits: new LayerLimits() });
-    files += entries.filter((e) => e.data !== undefined).length;
+    files += entries.filter((e) => e.sha256 !== undefined).length;
   }
   rmrf(dir);
-  return `${files} content files`;
-});
-
-await stage('ingestsync', '+ content files, written with sync fd calls', async () => {
-  const dir = path.join(WORK, 'ingest');
-  rmrf(dir);
-  let files = 0;
-  for (const [i, f] of LAYERS.entries()) {
-    const data = path.join(dir, String(i));
-    fs.mkdirSync(data, { recursive: true });
-    const hashes = { compressed: createHash('sha256'), tar: createHash('sha256') };
-    let n = 0;
-    for await (const { header, body } of readTar(gunzipped(f, hashes))) {
-      const c = classifyEntry(header, { overlayMarkers: true });
-      if (!(c.entry && c.entry.kind === 'file' && c.entry.size > 0)) {
-        for await (const _ of body);
-        continue;
-      }
-      const h = createHash('sha256');
-      const fd = fs.openSync(path.join(data, String(n++)), 'wx', 0o644);
-      try {
-        for await (const chunk of body) {
-          h.update(chunk);
-          for (let off = 0; off < chunk.length;) off += fs.writeSync(fd, chunk, off, chunk.length - off);
-        }
-      } finally {
-        fs.closeSync(fd);
-      }
-      h.digest('hex');
-      files++;
-    }
-  }
-  rmrf(dir);
-  return `${files} content files`;
+  return `${files} files hashed`;
 });
 
 const storeDir = path.join(WORK, 'store');
@@ -180,7 +141,7 @@ let planned = null;
 await stage('plan', 'planImage(): indexes + merge', async () => {
   planned = await planImage(await Store.open(storeDir), ref);
 });
-if (!['write', 'copyonly', 'meta', 'direct'].some((s) => STAGES.has(s))) {
+if (!['write', 'copyonly', 'meta'].some((s) => STAGES.has(s))) {
   rmrf(storeDir);
   report();
   process.exit(0);
@@ -190,7 +151,7 @@ planned ??= await planImage(await Store.open(storeDir), ref);
 const out = path.join(WORK, 'out');
 rmrf(out);
 await stage('write', 'writeDir(): the directory writer', async () => {
-  const r = await writeDir(planned.tree, out, { contentPath: planned.contentPath });
+  const r = await writeDir(planned.tree, out, { locate: planned.locate });
   return `${r.files} files, ${r.dirs} dirs, ${r.symlinks} symlinks`;
 });
 rmrf(out);
@@ -216,10 +177,23 @@ async function pool(items, fn, limit = 32) {
 }
 const seen = new Set();
 const regular = leaves.filter((l) => l.inode.kind === 'file' && l.inode.content !== undefined && !seen.has(l.inode) && seen.add(l.inode));
-await stage('copyonly', 'mkdir + copyFile of every regular file', async () => {
+await stage('copyonly', 'mkdir + pread/write of every regular file from the stored layer tars', async () => {
   fs.mkdirSync(out);
   for (const d of dirs) fs.mkdirSync(P(d));
-  await pool(regular, (l) => fs.promises.copyFile(planned.contentPath(l.inode.content), P(l.path), fs.constants.COPYFILE_EXCL));
+  const fds = new Map();
+  const buf = Buffer.allocUnsafe(1 << 20);
+  for (const l of regular) {
+    const loc = planned.locate(l.inode);
+    if (!fds.has(loc.file)) fds.set(loc.file, fs.openSync(loc.file, 'r'));
+    const fd = fs.openSync(P(l.path), 'wx', 0o600);
+    for (let pos = 0; pos < loc.size; ) {
+      const n = fs.readSync(fds.get(loc.file), buf, 0, Math.min(buf.length, loc.size - pos), loc.offset + pos);
+      fs.writeSync(fd, buf, 0, n);
+      pos += n;
+    }
+    fs.closeSync(fd);
+  }
+  for (const fd of fds.values()) fs.closeSync(fd);
   return `${regular.length} files`;
 });
 await stage('meta', 'chmod + lutimes (+ lchown if needed) of every file and dir', async () => {
@@ -239,112 +213,6 @@ await stage('meta', 'chmod + lutimes (+ lchown if needed) of every file and dir'
 });
 rmrf(out);
 
-// ---- direct: the prototype of a store-less cold flatten (see the header)
-const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
-async function eachLayer(fn, limit = 2) {
-  let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < LAYERS.length) {
-      const i = next++;
-      await fn(LAYERS[i], i);
-    }
-  }));
-}
-/** Yields [entry, body, data ordinal or -1] exactly as readLayerEntries numbers content files. */
-async function* classified(file, hashes) {
-  let nextData = 0;
-  for await (const { header, body } of readTar(gunzipped(file, hashes))) {
-    const c = classifyEntry(header, { overlayMarkers: true });
-    let data = -1;
-    for (const e of [c.opaque, c.entry]) if (e && e.kind === 'file' && e.size > 0) data = nextData++;
-    yield [c.entry, body, data];
-  }
-}
-await stage('direct', 'PROTOTYPE: parse pass + write only the winners, sync fd calls', async () => {
-  const uid = process.getuid();
-  const gid = process.getgid();
-  // pass 1: what import must learn (diffIDs, indexes) without writing any content
-  const c0 = process.hrtime.bigint();
-  await eachLayer(async (f) => {
-    const hashes = { compressed: createHash('sha256'), tar: createHash('sha256') };
-    for await (const [, body] of classified(f, hashes)) for await (const _ of body);
-    hashes.compressed.digest();
-    hashes.tar.digest();
-  });
-  const pass1 = Number(process.hrtime.bigint() - c0) / 1e9;
-  // winners: (layer, data) -> the first name of the inode that owns it
-  const winners = new Map();
-  for (const l of regular) winners.set(`${l.inode.content.layer}:${l.inode.content.data}`, l);
-  fs.mkdirSync(out);
-  for (const d of dirs) fs.mkdirSync(P(d), 0o700);
-  const c1 = process.hrtime.bigint();
-  let written = 0;
-  let bytes = 0;
-  await eachLayer(async (f, li) => {
-    for await (const [, body, data] of classified(f)) {
-      const w = data >= 0 ? winners.get(`${li}:${data}`) : undefined;
-      if (!w) {
-        for await (const _ of body);
-        continue;
-      }
-      const m = w.inode.meta;
-      const fd = fs.openSync(P(w.path), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
-      try {
-        for await (const chunk of body) {
-          for (let off = 0; off < chunk.length;) off += fs.writeSync(fd, chunk, off, chunk.length - off);
-          bytes += chunk.length;
-        }
-        if (m.uid !== uid || m.gid !== gid) fs.fchownSync(fd, m.uid, m.gid);
-        fs.fchmodSync(fd, m.mode & 0o7777);
-        fs.futimesSync(fd, m.mtime, m.mtime);
-      } finally {
-        fs.closeSync(fd);
-      }
-      written++;
-    }
-  });
-  const pass2 = Number(process.hrtime.bigint() - c1) / 1e9;
-  // the rest from the plan: symlinks, empty files, hardlinks, then directories deepest first
-  const first = new Map(regular.map((l) => [l.inode, l.path]));
-  let links = 0;
-  for (const l of leaves) {
-    const m = l.inode.meta;
-    if (l.inode.kind === 'symlink') {
-      fs.symlinkSync(Buffer.from(l.inode.linkname ?? '', 'latin1'), P(l.path));
-      if (m.uid !== uid || m.gid !== gid) fs.lchownSync(P(l.path), m.uid, m.gid);
-      fs.lutimesSync(P(l.path), m.mtime, m.mtime);
-    } else if (l.inode.kind === 'file' && first.get(l.inode) !== l.path) {
-      if (first.has(l.inode)) {
-        fs.linkSync(P(first.get(l.inode)), P(l.path));
-        links++;
-      } else {
-        first.set(l.inode, l.path);
-        const fd = fs.openSync(P(l.path), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
-        if (m.uid !== uid || m.gid !== gid) fs.fchownSync(fd, m.uid, m.gid);
-        fs.fchmodSync(fd, m.mode & 0o7777);
-        fs.futimesSync(fd, m.mtime, m.mtime);
-        fs.closeSync(fd);
-      }
-    } // devices and fifos: left out of the prototype (a handful of entries)
-  }
-  const dirNodes = new Map();
-  (function walk(node, rel) {
-    for (const [name, child] of node.children) {
-      if (child.kind !== 'dir') continue;
-      const p = rel ? `${rel}/${name}` : name;
-      dirNodes.set(p, child);
-      walk(child, p);
-    }
-  })(planned.tree.root, '');
-  for (const d of [...dirs].reverse()) {
-    const m = dirNodes.get(d).meta;
-    fs.lchownSync(P(d), m.uid, m.gid);
-    fs.chmodSync(P(d), m.mode & 0o7777);
-    fs.lutimesSync(P(d), m.mtime, m.mtime);
-  }
-  const n = countTree(out);
-  return `pass 1 ${pass1.toFixed(2)} s, pass 2 ${pass2.toFixed(2)} s; ${written} files (${(bytes / 2 ** 20).toFixed(0)} MiB), ${links} hardlinks; ${n} entries`;
-});
 rmrf(out);
 rmrf(storeDir);
 

@@ -102,7 +102,7 @@ export const flattenCommand: Command = async (argv) => {
   progress.done();
   const skipped = Object.entries(report.skipped as Record<string, number>).filter(([, n]) => n > 0);
   if (skipped.length) {
-    process.stderr.write(`stratum: not root: could not keep ${skipped.map(([k, n]) => `${n} ${k}`).join(', ')} (the store's index has them; "stratum export" keeps them all)\n`);
+    process.stderr.write(`stratum: ${positionals[1]}: could not keep ${skipped.map(([k, n]) => `${n} ${k}`).join(', ')} (not permitted here; the store's index has them, and "stratum export" keeps them all)\n`);
   }
   for (const w of planned.tree.warnings.slice(0, 20)) process.stderr.write(`stratum: warning: ${w.message}\n`);
   if (planned.tree.warnings.length > 20) process.stderr.write(`stratum: … and ${planned.tree.warnings.length - 20} more warnings\n`);

@@ -143,7 +143,7 @@ const catCommand: Command = async (argv) => {
   opts.done();
   const indexes = await layerIndexes(store, planned.image);
   const file = findFile(planned.tree.root, indexes, positionals[1], layerNamer(createdByOf(planned.config, indexes.length)));
-  await copyContent(file, planned.contentPath, process.stdout);
+  await copyContent(file, planned.locate, process.stdout);
   return 0;
 };
 

@@ -9,7 +9,9 @@ import { sniffCompression, type Compression } from './sniff.js';
 type ZlibWithZstd = typeof zlib & { createZstdDecompress?: () => Transform };
 
 export function createDecompressor(kind: Compression, label: string): Transform {
-  if (kind === 'gzip') return wrapErrors(zlib.createGunzip(), 'gzip', label);
+  // 256 KiB output chunks: with zlib's default 16 KiB, per-chunk overhead made gunzip 2.5x slower (1173 vs 461 ms
+  // for the bench image's 210 MB base layer).
+  if (kind === 'gzip') return wrapErrors(zlib.createGunzip({ chunkSize: 256 * 1024 }), 'gzip', label);
   if (kind === 'zstd') {
     const native = (zlib as ZlibWithZstd).createZstdDecompress;
     return native ? wrapErrors(native(), 'zstd', label) : new FzstdTransform(label);

@@ -1,6 +1,6 @@
 // diff OLD NEW: resolve both images into the store (old first, so the new one finds every shared layer
 // already unpacked), plan both trees from the layer indexes, then compare section by section.
-import { promises as fsp } from 'node:fs';
+import { readContent } from '../store/content.js';
 import { planImage, type PlannedImage } from '../ops/flatten.js';
 import type { ImportOptions } from '../ops/import-image.js';
 import { resolveImage, type ResolvedImage } from '../ops/resolve-image.js';
@@ -37,7 +37,7 @@ export interface DiffOptions {
   signal?: AbortSignal;
 }
 
-type Side = ResolvedImage & Partial<Pick<PlannedImage, 'tree' | 'contentPath'>> & { ref: string; labels: LayerLabels };
+type Side = ResolvedImage & Partial<Pick<PlannedImage, 'tree' | 'locate'>> & { ref: string; labels: LayerLabels };
 
 export async function diffImages(store: Store, oldRef: string, newRef: string, opts: DiffOptions = {}): Promise<DiffReport> {
   const sections = opts.content !== undefined ? [] : (opts.only ?? [...SECTIONS]);
@@ -73,7 +73,7 @@ async function loadSide(store: Store, ref: string, side: 'old' | 'new', needTree
 }
 
 function reader(side: Side): ReadInode {
-  return async (inode: Inode) => (inode.content && side.contentPath ? fsp.readFile(side.contentPath(inode.content)) : Buffer.alloc(0));
+  return async (inode: Inode) => (inode.content && side.locate ? readContent(side.locate(inode)) : Buffer.alloc(0));
 }
 
 function summary(side: Side): ImageSummary {

@@ -1,14 +1,14 @@
 // `stratum cat`: find one regular file in the planned tree (symlinks followed inside the image only)
-// and copy its bytes from the single content file that holds them, checking the sha256 on the way.
+// and copy its bytes from the one stored layer that holds them, checking the sha256 on the way.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { asStratumError, IntegrityError, NotFoundError, UnsupportedError, UsageError } from '../errors.js';
 import type { LayerIndex } from '../layer/entry.js';
 import { cleanName } from '../layer/names.js';
+import { contentStream, type ContentLocation } from '../store/content.js';
 import { lookup, resolvePath } from '../tree/resolve.js';
-import type { ContentRef, DirNode, Inode } from '../tree/types.js';
+import type { DirNode, Inode } from '../tree/types.js';
 import { removalText, showPath } from './describe.js';
 import { lastDeletion, pathHistory } from './path-history.js';
 
@@ -61,15 +61,16 @@ function candidates(root: DirNode, path: string): string[] {
 }
 
 /** Copies the file's content to `out` and checks it against the sha256 in the layer index. */
-export async function copyContent(file: FoundFile, contentPath: (ref: ContentRef) => string, out: Writable): Promise<void> {
+export async function copyContent(file: FoundFile, locate: (inode: Inode) => ContentLocation, out: Writable): Promise<void> {
   const { inode } = file;
   if (!inode.content || inode.size === 0) return;
-  const source = contentPath(inode.content);
+  const loc = locate(inode);
+  const source = loc.file;
   const hash = createHash('sha256');
   let size = 0;
   try {
     await pipeline(
-      createReadStream(source),
+      await contentStream(loc),
       async function* (chunks: AsyncIterable<Buffer>) {
         for await (const chunk of chunks) {
           hash.update(chunk);

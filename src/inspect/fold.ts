@@ -4,6 +4,7 @@
 // Unlike the planner it never throws on a malformed layer: inspection should describe a broken image.
 import type { LayerEntry, LayerIndex } from '../layer/entry.js';
 import { displayPath, joinPath, splitPath } from '../layer/names.js';
+import { impliedDir, inodeOf, metaOf, newDir } from '../tree/nodes.js';
 import { resolvePath } from '../tree/resolve.js';
 import type { DirNode, Inode, LeafNode, Meta, TreeNode } from '../tree/types.js';
 
@@ -147,12 +148,7 @@ class FoldState {
 
   private newNode(e: LayerEntry, path: string): TreeNode {
     if (e.kind === 'dir') return newDir(metaOf(e), this.layer);
-    const inode: Inode = { kind: e.kind as Inode['kind'], meta: metaOf(e), size: e.kind === 'file' ? e.size : 0, layer: this.layer };
-    if (e.sha256 !== undefined) inode.sha256 = e.sha256;
-    if (e.kind === 'symlink') inode.linkname = e.linkname ?? '';
-    if (e.devmajor !== undefined) inode.devmajor = e.devmajor;
-    if (e.devminor !== undefined) inode.devminor = e.devminor;
-    if (e.kind === 'file' && e.size > 0 && e.data !== undefined) inode.content = { layer: this.layer, data: e.data };
+    const inode = inodeOf(e, this.layer);
     if (e.kind === 'file') {
       const file: StoredFile = { inode, path, names: 1 };
       this.files.push(file);
@@ -228,20 +224,6 @@ class FoldState {
   }
 }
 
-function metaOf(e: LayerEntry): Meta {
-  const meta: Meta = { mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime };
-  if (e.xattrs !== undefined) meta.xattrs = e.xattrs;
-  return meta;
-}
-
-function newDir(meta: Meta, layer: number): DirNode {
-  return { kind: 'dir', meta, children: new Map(), layer };
-}
-
-/** Implied directories look like the ones Docker and containerd create: 0755, root-owned, epoch. */
-function impliedDir(): DirNode {
-  return { ...newDir({ mode: 0o755, uid: 0, gid: 0, mtime: 0 }, -1), implied: true };
-}
 
 /** Mode, owner and xattrs: what a chmod/chown/setfattr changes. The mtime is left out on purpose. */
 export function sameMeta(a: Meta, b: Meta): boolean {

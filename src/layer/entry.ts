@@ -26,13 +26,15 @@ export interface LayerEntry {
   xattrs?: Record<string, string>;
   /** Regular files: sha256 hex of the content. */
   sha256?: string;
-  /** Regular files with content: ordinal of the content file in the layer's data area. */
+  /** Regular files with content: byte offset of the content in the layer's stored tar (layer.tar). */
+  offset?: number;
+  /** Sparse files with content, whose bytes are not one run of the tar: ordinal of the expanded copy in data/. */
   data?: number;
 }
 
 export interface LayerIndex {
-  /** Format version of this index file. */
-  version: 1;
+  /** Format version of this index file (2: contents are byte ranges of the stored layer.tar). */
+  version: 2;
   diffID: Digest;
   /** Bytes of the uncompressed tar stream (what the diffID hashes). */
   tarSize: number;

@@ -8,7 +8,8 @@ import { cleanName } from '../layer/names.js';
 import type { Digest } from '../spec/digest.js';
 import type { Store } from '../store/store.js';
 import { planTree } from '../tree/plan.js';
-import type { ContentRef, PlannedTree } from '../tree/types.js';
+import type { ContentLocation } from '../store/content.js';
+import type { Inode, PlannedTree } from '../tree/types.js';
 import { writeDir, type WriteReport } from '../write/dir-writer.js';
 import { removeStaleSiblings, siblingName } from '../write/staging.js';
 import { writeTar } from '../write/tar-writer.js';
@@ -24,7 +25,8 @@ export interface PlanOptions extends ImportOptions {
 
 export interface PlannedImage extends ResolvedImage {
   tree: PlannedTree;
-  contentPath: (ref: ContentRef) => string;
+  /** Where a regular file's bytes are in the store (inode.content must be set). */
+  locate: (inode: Inode) => ContentLocation;
   paths?: string[];
 }
 
@@ -37,9 +39,9 @@ export async function planImage(store: Store, ref: string, opts: PlanOptions = {
   const indexes = await layerIndexes(store, resolved.image);
   const tree = planTree(indexes, { upTo: opts.layers });
   const diffIDs: Digest[] = resolved.image.layers.map((l) => l.diffID);
-  const contentPath = (c: ContentRef): string => store.contentPath(diffIDs[c.layer], c.data);
+  const locate = (inode: Inode): ContentLocation => store.locate(diffIDs[inode.content!.layer], inode.content!, inode.size);
   const paths = opts.paths?.map((p) => cleanName(Buffer.from(p, 'utf8').toString('latin1')).path);
-  return { ...resolved, tree, contentPath, paths };
+  return { ...resolved, tree, locate, paths };
 }
 
 export interface FlattenOptions extends PlanOptions {
@@ -50,7 +52,7 @@ export interface FlattenOptions extends PlanOptions {
 export async function flatten(store: Store, ref: string, out: string, opts: FlattenOptions = {}): Promise<{ planned: PlannedImage; report: WriteReport }> {
   const planned = await planImage(store, ref, opts);
   const report = await writeDir(planned.tree, out, {
-    contentPath: planned.contentPath,
+    locate: planned.locate,
     force: opts.force,
     paths: planned.paths,
     onProgress: opts.onWriteProgress,
@@ -61,7 +63,7 @@ export async function flatten(store: Store, ref: string, out: string, opts: Flat
 
 export async function exportTar(store: Store, ref: string, output: Writable, opts: PlanOptions = {}): Promise<PlannedImage> {
   const planned = await planImage(store, ref, opts);
-  await writeTar(planned.tree, output, { contentPath: planned.contentPath, paths: planned.paths });
+  await writeTar(planned.tree, output, { locate: planned.locate, paths: planned.paths });
   return planned;
 }
 

@@ -36,7 +36,7 @@ export async function layoutDirFileSet(dir: string, label: string): Promise<File
     },
     open: async (name): Promise<Readable> => {
       const fh = await mustOpen(name);
-      return fh.createReadStream();
+      return fh.createReadStream({ highWaterMark: 1024 * 1024 }); // see tar-files.ts
     },
   };
 }

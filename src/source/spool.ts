@@ -41,7 +41,7 @@ const XZ_MAGIC = Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]);
 
 /** Decompresses a file into the temp area. */
 export async function spoolFile(file: string, kind: Compression, tmpDir: string, label: string): Promise<Spool> {
-  return spoolStream(createReadStream(file), kind, tmpDir, label);
+  return spoolStream(createReadStream(file, { highWaterMark: 1024 * 1024 }), kind, tmpDir, label);
 }
 
 /** Copies a stream (stdin) into the temp area, decompressing it when its first bytes say so. */

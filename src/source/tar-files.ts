@@ -82,5 +82,6 @@ async function readRange(path: string, e: TarIndexEntry, length: number): Promis
 
 function openRange(path: string, e: TarIndexEntry): Readable {
   if (e.size === 0) return Readable.from([]);
-  return createReadStream(path, { start: e.offset, end: e.offset + e.size - 1 });
+  // 1 MiB reads: with the default 64 KiB, gunzip costs twice the CPU (1068 vs 552 ms for a 95 MB layer).
+  return createReadStream(path, { start: e.offset, end: e.offset + e.size - 1, highWaterMark: 1024 * 1024 });
 }

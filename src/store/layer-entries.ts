@@ -1,10 +1,13 @@
-// Reads one uncompressed layer tar into its index and writes each regular file's content to
-// dataDir/<n>. Small files are written with several in flight, so the parser never waits on one disk write.
+// Reads one uncompressed layer tar into its index. The tar itself is kept whole by the caller (layer.tar), so a
+// regular file is recorded as its offset there and only hashed; a sparse file, whose stored bytes are not its
+// content, gets an expanded copy in dataDir/<n>.
 import { createHash } from 'node:crypto';
 import { createWriteStream, promises as fsp } from 'node:fs';
 import { once } from 'node:events';
 import path from 'node:path';
+import { StratumError } from '../errors.js';
 import { classifyEntry } from '../layer/classify.js';
+import type { TarHeader } from '../tar/types.js';
 import type { LayerEntry } from '../layer/entry.js';
 import { readTar } from '../tar/reader.js';
 import type { LayerLimits } from './limits.js';
@@ -25,17 +28,19 @@ export async function readLayerEntries(tar: AsyncIterable<Buffer>, dataDir: stri
   const writes = new WritePool();
   let nextData = 0;
   try {
-    for await (const { header, body } of readTar(tar, { label: opts.label })) {
+    for await (const { header, body, offset, sparse } of readTar(tar, { label: opts.label })) {
       opts.signal?.throwIfAborted();
-      // Overlay-format markers (char 0/0, trusted.overlay.opaque) are read too: that is what the
-      // kernel makes of such a layer once unpacked, and what the issue asks for.
-      const classified = classifyEntry(header, { overlayMarkers: true });
+      const classified = classifyOrSay(header, opts.label);
       for (const w of classified.warnings) warnings.push(w);
       for (const base of [classified.opaque, classified.entry]) {
         if (!base) continue;
         opts.limits.checkEntry(entries.length + 1, base.path, opts.label);
         const entry: LayerEntry = { ...base };
-        if (entry.kind === 'file' && entry.size > 0) {
+        if (entry.kind === 'file' && entry.size > 0 && !sparse) {
+          entry.offset = offset;
+          entry.sha256 = await hashBody(body);
+        } else if (entry.kind === 'file' && entry.size > 0) {
+          if (nextData === 0) await fsp.mkdir(dataDir, { mode: 0o700 });
           entry.data = nextData++;
           entry.sha256 = await writeContent(body, path.join(dataDir, String(entry.data)), entry.size, writes);
         } else if (entry.kind === 'file') {
@@ -52,7 +57,25 @@ export async function readLayerEntries(tar: AsyncIterable<Buffer>, dataDir: stri
   return { entries, warnings };
 }
 
+/** classifyEntry, with the layer named in its refusals: "invalid whiteout" alone does not say where. */
+function classifyOrSay(header: TarHeader, label: string): ReturnType<typeof classifyEntry> {
+  try {
+    // Overlay-format markers (char 0/0, trusted.overlay.opaque) are read too: that is what the
+    // kernel makes of such a layer once unpacked, and what the issue asks for.
+    return classifyEntry(header, { overlayMarkers: true });
+  } catch (err) {
+    if (err instanceof StratumError && !err.message.startsWith(label)) err.message = `${label}: ${err.message}`;
+    throw err;
+  }
+}
+
 export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+async function hashBody(body: AsyncIterable<Buffer>): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of body) hash.update(chunk);
+  return hash.digest('hex');
+}
 
 async function writeContent(body: AsyncIterable<Buffer>, file: string, size: number, pool: WritePool): Promise<string> {
   const hash = createHash('sha256');

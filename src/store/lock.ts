@@ -1,4 +1,5 @@
 // A cross-process lock on a path: O_EXCL create of a file holding our pid; a holder that died is broken.
+import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { IoError } from '../errors.js';
@@ -23,14 +24,31 @@ async function tryAcquire(lockPath: string): Promise<boolean> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
+  const seen = await fsp.stat(lockPath).catch(() => undefined);
+  if (!seen) return false;
   const holder = Number(await fsp.readFile(lockPath, 'utf8').catch(() => ''));
   // An empty file is a holder between open and write: wait for it rather than break it — unless it stayed
   // empty for seconds, which only a holder killed between the two does.
-  const stale = holder === 0 && Date.now() - ((await fsp.stat(lockPath).catch(() => undefined))?.mtimeMs ?? Date.now()) > EMPTY_LOCK_STALE_MS;
-  if ((Number.isInteger(holder) && holder > 0 && !alive(holder)) || stale) {
-    await fsp.rm(lockPath, { force: true });
-  }
+  const stale = holder === 0 && Date.now() - seen.mtimeMs > EMPTY_LOCK_STALE_MS;
+  if ((Number.isInteger(holder) && holder > 0 && !alive(holder)) || stale) await breakLock(lockPath, seen.ino);
   return false;
+}
+
+/**
+ * Removes the lock file we judged stale, and only that one: another process may have broken it and taken the lock
+ * since we looked. Renaming is atomic, so we hold whatever we moved away; if it is not the file we judged (another
+ * inode), it is a live holder's lock and goes back.
+ */
+async function breakLock(lockPath: string, staleIno: number): Promise<void> {
+  const grave = `${lockPath}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    await fsp.rename(lockPath, grave);
+  } catch {
+    return; // gone already: someone else broke it
+  }
+  const moved = await fsp.stat(grave).catch(() => undefined);
+  if (moved && moved.ino !== staleIno) await fsp.link(grave, lockPath).catch(() => undefined);
+  await fsp.rm(grave, { force: true });
 }
 
 export async function withLock<T>(lockPath: string, fn: () => Promise<T>, timeoutMs = 60_000): Promise<T> {

@@ -4,6 +4,7 @@ import { createReadStream, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { sha256Digest, type Digest } from '../spec/digest.js';
+import { ContentFiles, type ContentLocation } from './content.js';
 import { listImages } from './images.js';
 import type { Store } from './store.js';
 
@@ -61,12 +62,28 @@ export interface VerifyProblem {
 async function sha256File(p: string): Promise<{ hex: string; size: number }> {
   const hash = createHash('sha256');
   let size = 0;
-  await pipeline(createReadStream(p), async function* (src) {
+  await pipeline(createReadStream(p, { highWaterMark: 1024 * 1024 }), async function* (src) {
     for await (const chunk of src as AsyncIterable<Buffer>) {
       hash.update(chunk);
       size += chunk.length;
     }
   });
+  return { hex: hash.digest('hex'), size };
+}
+
+const scratch = Buffer.allocUnsafe(1024 * 1024);
+
+function hashRange(files: ContentFiles, loc: ContentLocation): { hex: string; size: number } {
+  const hash = createHash('sha256');
+  let size = 0;
+  try {
+    for (let got = files.read(loc, scratch, 0); got > 0; got = files.read(loc, scratch, size)) {
+      hash.update(scratch.subarray(0, got));
+      size += got;
+    }
+  } catch {
+    return { hex: 'missing', size: -1 };
+  }
   return { hex: hash.digest('hex'), size };
 }
 
@@ -100,13 +117,20 @@ export async function verifyStore(store: Store, onItem?: (what: string) => void)
       problems.push({ what: 'layer', digest: diffID, detail: `index unreadable (${(err as Error).message})` });
       continue;
     }
-    for (const e of index.entries) {
-      if (e.data === undefined) continue;
-      files++;
-      const actual = await sha256File(store.contentPath(diffID, e.data)).catch(() => ({ hex: 'missing', size: -1 }));
-      if (actual.hex !== e.sha256 || actual.size !== e.size) {
-        problems.push({ what: 'file', digest: diffID, detail: `${JSON.stringify(Buffer.from(e.path, 'latin1').toString('utf8'))}: content ${actual.hex === 'missing' ? 'missing' : `hashes to ${actual.hex.slice(0, 12)} (${actual.size} bytes)`}, index says ${e.sha256?.slice(0, 12)} (${e.size} bytes)` });
+    const tar = await sha256File(store.layerTar(diffID)).catch(() => ({ hex: 'missing', size: -1 }));
+    if (`sha256:${tar.hex}` !== diffID) problems.push({ what: 'layer', digest: diffID, detail: `layer.tar ${tar.hex === 'missing' ? 'is missing' : `hashes to sha256:${tar.hex.slice(0, 12)}`}` });
+    const content = new ContentFiles();
+    try {
+      for (const e of index.entries) {
+        if (e.kind !== 'file' || e.size === 0) continue;
+        files++;
+        const actual = hashRange(content, store.locate(diffID, e, e.size));
+        if (actual.hex !== e.sha256 || actual.size !== e.size) {
+          problems.push({ what: 'file', digest: diffID, detail: `${JSON.stringify(Buffer.from(e.path, 'latin1').toString('utf8'))}: content ${actual.hex === 'missing' ? 'missing' : `hashes to ${actual.hex.slice(0, 12)} (${actual.size} bytes)`}, index says ${e.sha256?.slice(0, 12)} (${e.size} bytes)` });
+        }
       }
+    } finally {
+      content.close();
     }
   }
   return { blobs, layers, files, problems };

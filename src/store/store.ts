@@ -7,6 +7,7 @@ import path from 'node:path';
 import { asStratumError, FormatError, IntegrityError, LimitError, NotFoundError } from '../errors.js';
 import type { LayerIndex } from '../layer/entry.js';
 import { digestHex, digestOf, isSha256, parseDigest, type Digest } from '../spec/digest.js';
+import type { ContentLocation } from './content.js';
 import { withLock } from './lock.js';
 
 export function defaultStoreRoot(env: NodeJS.ProcessEnv = process.env): string {
@@ -66,8 +67,15 @@ export class Store {
     return path.join(this.root, 'layers', 'sha256', digestHex(diffID));
   }
 
-  contentPath(diffID: Digest, data: number): string {
-    return path.join(this.layerDir(diffID), 'data', String(data));
+  /** The uncompressed layer tar, kept whole: its sha256 is the diffID, and regular files are ranges of it. */
+  layerTar(diffID: Digest): string {
+    return path.join(this.layerDir(diffID), 'layer.tar');
+  }
+
+  /** Where a file's bytes are: a range of layer.tar, or a sparse file's expanded copy under data/. */
+  locate(diffID: Digest, ref: { offset?: number; data?: number }, size: number): ContentLocation {
+    if (ref.offset !== undefined) return { file: this.layerTar(diffID), offset: ref.offset, size };
+    return { file: path.join(this.layerDir(diffID), 'data', String(ref.data)), offset: 0, size };
   }
 
   /** A fresh private path under the store's temp area (not created). */
@@ -134,6 +142,9 @@ export class Store {
     }
     // The index is written as latin1 JSON so byte-string paths round-trip exactly.
     const index = JSON.parse(raw) as LayerIndex;
+    if (index.version !== 2) {
+      throw new FormatError(`layer ${diffID} in the store ${this.root} has index format ${index.version}, this stratum reads 2; remove the store or run \`stratum rm\` and import again`, { digest: diffID });
+    }
     index.diffID = parseDigest(index.diffID);
     this.indexCache.set(diffID, index);
     return index;

@@ -187,13 +187,13 @@ class TarParser {
     this.pad = blockPadding(stored);
     if (raw.typeflag === 'S' || (pending.pax && paxSparseVersion(pending.pax))) {
       const setup = { label: this.label, offset: at, limits: this.limits, src: this.src };
-      return applySparse(header, raw, block, pending.pax, body, setup, oldDir).then(() => this.done(header, body));
+      return applySparse(header, raw, block, pending.pax, body, setup, oldDir).then(() => this.done(header, body, this.src.offset, true));
     }
-    return this.done(header, body);
+    return this.done(header, body, this.src.offset, false);
   }
 
-  private done(header: TarHeader, body: EntryBody): TarEntry {
+  private done(header: TarHeader, body: EntryBody, offset: number, sparse: boolean): TarEntry {
     if (header.type !== 'file') header.size = 0;
-    return { header, body };
+    return { header, body, offset, sparse };
   }
 }

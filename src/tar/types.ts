@@ -30,4 +30,10 @@ export interface TarEntry {
   header: TarHeader;
   /** The entry's bytes (holes of sparse files filled with zeros). Must be consumed or skipped before the next entry. */
   body: AsyncIterable<Buffer>;
+  /** Offset in the input of the entry's stored data (past its header blocks and any sparse map). For an entry
+   *  that is not sparse, the body is exactly the `header.size` bytes found there, so a caller that keeps the
+   *  input can find them again. */
+  offset: number;
+  /** Whether the data is sparse-packed: the body is an expansion, not a copy of the bytes at `offset`. */
+  sparse: boolean;
 }

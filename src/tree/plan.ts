@@ -5,6 +5,7 @@
 import { FormatError, UsageError } from '../errors.js';
 import type { LayerEntry } from '../layer/entry.js';
 import { displayPath, splitPath } from '../layer/names.js';
+import { impliedDir, inodeOf, metaOf, newDir } from './nodes.js';
 import { resolveError, resolvePath, type Resolved } from './resolve.js';
 import type { DirNode, Inode, LeafNode, Meta, PlannedTree, PlanWarning } from './types.js';
 
@@ -112,13 +113,7 @@ class LayerApplier {
     if (e.kind === 'hardlink' || e.kind === 'whiteout' || e.kind === 'opaque' || e.kind === 'dir') {
       throw new FormatError(`${this.where(e.path)}: a ${e.kind} entry cannot be an inode`, this.context(e.path));
     }
-    const inode: Inode = { kind: e.kind, meta: metaOf(e), size: e.kind === 'file' ? e.size : 0, layer: this.layer };
-    if (e.sha256 !== undefined) inode.sha256 = e.sha256;
-    if (e.kind === 'symlink') inode.linkname = e.linkname ?? '';
-    if (e.devmajor !== undefined) inode.devmajor = e.devmajor;
-    if (e.devminor !== undefined) inode.devminor = e.devminor;
-    if (e.kind === 'file' && e.size > 0 && e.data !== undefined) inode.content = { layer: this.layer, data: e.data };
-    return inode;
+    return inodeOf(e, this.layer);
   }
 
   /** The last component is not followed, so a link to a symlink links the symlink (EDGE #71). */
@@ -167,20 +162,6 @@ function isMarker(e: LayerEntry): boolean {
   return e.kind === 'whiteout' || e.kind === 'opaque';
 }
 
-function metaOf(e: LayerEntry): Meta {
-  const meta: Meta = { mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime };
-  if (e.xattrs !== undefined) meta.xattrs = e.xattrs;
-  return meta;
-}
-
-function newDir(meta: Meta, layer: number): DirNode {
-  return { kind: 'dir', meta, children: new Map(), layer };
-}
-
-/** Implied directories look like the ones Docker and containerd create: 0755, root-owned, epoch (EDGE #77). */
-function impliedDir(): DirNode {
-  return { ...newDir({ mode: 0o755, uid: 0, gid: 0, mtime: 0 }, -1), implied: true };
-}
 
 function show(path: string): string {
   return path === '' ? '/' : displayPath(path);

@@ -10,10 +10,12 @@ export interface Meta {
   xattrs?: Record<string, string>;
 }
 
-/** Where a regular file's bytes live: layer position in the image and the data ordinal in that layer's store entry. */
+/** Where a regular file's bytes live: layer position in the image, and the offset in that layer's stored tar or,
+ *  for a sparse file, the ordinal of its expanded copy (LayerEntry.offset / LayerEntry.data). */
 export interface ContentRef {
   layer: number;
-  data: number;
+  offset?: number;
+  data?: number;
 }
 
 export interface Inode {

@@ -3,10 +3,11 @@ import { linkSync, mkdirSync, promises as fs } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
-import type { ContentRef, DirNode, Inode, PlannedTree } from '../tree/types.js';
+import { ContentFiles, type ContentLocation } from '../store/content.js';
+import type { DirNode, Inode, PlannedTree } from '../tree/types.js';
 import { firstNames, listEntries, type WriteEntry } from './entries.js';
 import { writeFailure, type Progress } from './failure.js';
-import { applyModeAndTimes, applyOwner, createLeaf, stagingPath, type Identity } from './nodes.js';
+import { applyModeAndTimes, applyOwner, createLeaf, stagingPath, type ContentCopier, type Identity } from './nodes.js';
 import { runSliced } from './sliced.js';
 import { createStaging, inspectOut, installStaging, removeTree } from './staging.js';
 import { makeSpecialNodes, restoreXattrs, xattrDecision, type XattrTarget } from './system-tools.js';
@@ -14,7 +15,8 @@ import { makeSpecialNodes, restoreXattrs, xattrDecision, type XattrTarget } from
 export type { Progress } from './failure.js';
 
 export interface WriteDirOptions {
-  contentPath: (ref: ContentRef) => string;
+  /** Where a regular file's bytes are in the store. */
+  locate: (inode: Inode) => ContentLocation;
   /** Replace a non-empty OUT — only once the new tree is complete. */
   force?: boolean;
   /** Only these subtrees (cleaned relative paths) and the directories leading to them. */
@@ -55,6 +57,7 @@ interface Job {
   skipped: Set<Inode>;
   /** Files whose mode and times wait until their xattrs are set: a read-only mode would refuse user.* xattrs. */
   deferred: Leaf[];
+  content: ContentCopier;
 }
 
 export async function writeDir(tree: PlannedTree, out: string, opts: WriteDirOptions): Promise<WriteReport> {
@@ -66,8 +69,13 @@ export async function writeDir(tree: PlannedTree, out: string, opts: WriteDirOpt
   try {
     const state = await inspectOut(target, opts.force ?? false);
     staging = await createStaging(target);
-    const job: Job = { out, base: Buffer.from(staging), opts, id: identity(opts), report, skipped: new Set(), deferred: [] };
-    await build(job, tree.root, entries);
+    const content: ContentCopier = { locate: opts.locate, files: new ContentFiles(), buf: Buffer.allocUnsafe(1024 * 1024) };
+    const job: Job = { out, base: Buffer.from(staging), opts, id: identity(opts), report, skipped: new Set(), deferred: [], content };
+    try {
+      await build(job, tree.root, entries);
+    } finally {
+      content.files.close();
+    }
     opts.signal?.throwIfAborted();
     await installStaging(staging, target, state);
     return report;
@@ -161,7 +169,7 @@ async function makeSpecials(job: Job, root: DirNode, leaves: readonly Leaf[]): P
 function writeLeaf(job: Job, { path: rel, inode }: Leaf): void {
   if (job.skipped.has(inode)) return;
   const dst = stagingPath(job.base, rel);
-  if (!isSpecial(inode)) createLeaf(dst, rel, inode, job.opts.contentPath);
+  if (!isSpecial(inode)) createLeaf(dst, rel, inode, job.content);
   if (applyOwner(dst, inode.meta, job.id)) job.report.skipped.owners++;
   if (inode.kind !== 'symlink' && applicableXattrs(job, inode.kind, inode.meta.xattrs).length > 0) job.deferred.push({ path: rel, inode });
   else applyModeAndTimes(dst, inode.kind, inode.meta);

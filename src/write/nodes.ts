@@ -2,7 +2,8 @@
 import * as fs from 'node:fs';
 import { NotFoundError } from '../errors.js';
 import { displayPath } from '../layer/names.js';
-import type { ContentRef, Inode, Meta } from '../tree/types.js';
+import { shortContent, type ContentFiles, type ContentLocation } from '../store/content.js';
+import type { Inode, Meta } from '../tree/types.js';
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
 
@@ -18,36 +19,39 @@ export interface Identity {
   gid: number;
 }
 
+/** What copying file contents out of the store needs: where each file is, open store files, one reusable buffer. */
+export interface ContentCopier {
+  locate: (inode: Inode) => ContentLocation;
+  files: ContentFiles;
+  buf: Buffer;
+}
+
 /**
- * Creates a regular file or symlink. Both refuse an existing name (O_EXCL, COPYFILE_EXCL, symlink(2)) and so never
- * write through a symlink; with O_CREAT|O_EXCL the kernel does not follow one even without O_NOFOLLOW.
+ * Creates a regular file or symlink. Both refuse an existing name (O_EXCL, symlink(2)) and so never write through a
+ * symlink; with O_CREAT|O_EXCL the kernel does not follow one even without O_NOFOLLOW.
  */
-export function createLeaf(dst: Buffer, rel: string, inode: Inode, contentPath: (ref: ContentRef) => string): void {
+export function createLeaf(dst: Buffer, rel: string, inode: Inode, content: ContentCopier): void {
   if (inode.kind === 'symlink') {
     fs.symlinkSync(Buffer.from(inode.linkname ?? '', 'latin1'), dst);
-  } else if (inode.content === undefined) {
-    if (inode.size !== 0) throw new NotFoundError(`${displayPath(rel)}: ${inode.size}-byte file has no stored content`, { path: rel });
-    fs.closeSync(fs.openSync(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600));
-  } else {
-    copyContent(contentPath(inode.content), dst, rel, inode.content);
+    return;
+  }
+  if (inode.content === undefined && inode.size !== 0) throw new NotFoundError(`${displayPath(rel)}: ${inode.size}-byte file has no stored content`, { path: rel });
+  const fd = fs.openSync(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+  try {
+    if (inode.content !== undefined) copyContent(fd, rel, inode, content);
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
-/** copy_file_range under the hood. It copies the source's mode too, which is why the mode is always set afterwards. */
-function copyContent(src: string, dst: Buffer, rel: string, ref: ContentRef): void {
-  try {
-    fs.copyFileSync(src, dst, fs.constants.COPYFILE_EXCL);
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    // ENOENT on a fresh name in our own directory can only mean the source: say it is the store that lacks it.
-    if (e.code === 'ENOENT' && !fs.existsSync(src)) {
-      throw new NotFoundError(`${displayPath(rel)}: content ${src} (layer ${ref.layer}, data ${ref.data}) is missing from the store`, {
-        path: rel,
-        file: src,
-        layer: ref.layer,
-      });
-    }
-    throw err;
+/** pread from the store, write to the new file: for a small file that is one read and one write call. */
+function copyContent(fd: number, rel: string, inode: Inode, { locate, files, buf }: ContentCopier): void {
+  const loc = locate(inode);
+  for (let pos = 0; pos < loc.size; ) {
+    const got = files.read(loc, buf, pos, displayPath(rel));
+    if (got === 0) throw shortContent(loc, pos, displayPath(rel));
+    for (let done = 0; done < got; ) done += fs.writeSync(fd, buf, done, got - done);
+    pos += got;
   }
 }
 

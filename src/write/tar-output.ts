@@ -1,9 +1,5 @@
 // The two I/O halves of tar export: reading stored content into batch buffers, and writing batches with backpressure.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { asStratumError, IntegrityError, NotFoundError } from '../errors.js';
-import { displayPath } from '../layer/names.js';
-import type { Inode } from '../tree/types.js';
 
 export type Output = NodeJS.WritableStream | Writable;
 
@@ -82,69 +78,5 @@ function drained(output: Output): Promise<void> {
     output.on('drain', onDrain);
     output.on('error', onError);
     output.on('close', onClose);
-  });
-}
-
-/**
- * A stored content file, read with plain sync calls: each fs promise is a threadpool round trip, which for small
- * files costs more than the read itself. A file of another length than the tree says would corrupt every entry
- * after it, so that is checked (small files: by asking for one byte more; big ones: by fstat).
- */
-export class ContentReader {
-  private readonly fd: number;
-
-  constructor(
-    private readonly src: string,
-    private readonly path: string,
-    private readonly inode: Inode,
-  ) {
-    try {
-      this.fd = openSync(src, 'r');
-    } catch (err) {
-      throw openFailed(err, src, path, inode);
-    }
-  }
-
-  /** Fills `buf` from `pos` until full or end of file; returns the bytes read. */
-  read(buf: Buffer, pos: number): number {
-    let got = 0;
-    try {
-      while (got < buf.length) {
-        const n = readSync(this.fd, buf, got, buf.length - got, pos + got);
-        if (n === 0) break;
-        got += n;
-      }
-    } catch (err) {
-      throw asStratumError(err, this.src);
-    }
-    return got;
-  }
-
-  size(): number {
-    return fstatSync(this.fd).size;
-  }
-
-  wrongSize(actual: number | string): IntegrityError {
-    const { src, path, inode } = this;
-    return new IntegrityError(`${displayPath(path)}: stored content ${src} has ${actual} bytes, the tree says ${inode.size}`, {
-      path,
-      file: src,
-      expected: inode.size,
-      actual,
-    });
-  }
-
-  close(): void {
-    closeSync(this.fd);
-  }
-}
-
-function openFailed(err: unknown, src: string, path: string, inode: Inode): Error {
-  if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return asStratumError(err, src);
-  const ref = inode.content!;
-  return new NotFoundError(`${displayPath(path)}: content ${src} (layer ${ref.layer}, data ${ref.data}) is missing from the store`, {
-    path,
-    file: src,
-    layer: ref.layer,
   });
 }

@@ -1,11 +1,14 @@
 // Exports a planned tree as one tar: lossless (owners, modes, devices, xattrs, hardlinks) and byte-for-byte deterministic.
 import { encodeEntryHeader, END_OF_ARCHIVE, padding, type EncodeHeader } from '../tar/writer.js';
-import type { ContentRef, Inode, Meta, PlannedTree } from '../tree/types.js';
+import { ContentFiles, shortContent, type ContentLocation } from '../store/content.js';
+import { displayPath } from '../layer/names.js';
+import type { Inode, Meta, PlannedTree } from '../tree/types.js';
 import { firstNames, listEntries, type WriteEntry } from './entries.js';
-import { ContentReader, TarOutput, type Output } from './tar-output.js';
+import { TarOutput, type Output } from './tar-output.js';
 
 export interface WriteTarOptions {
-  contentPath: (ref: ContentRef) => string;
+  /** Where a regular file's bytes are in the store. */
+  locate: (inode: Inode) => ContentLocation;
   /** Only these subtrees (cleaned relative paths) and the directories leading to them. */
   paths?: string[];
   signal?: AbortSignal;
@@ -23,14 +26,19 @@ export async function writeTar(tree: PlannedTree, output: Output, opts: WriteTar
   const entries = listEntries(tree, opts.paths);
   const first = firstNames(entries);
   const out = new TarOutput(output);
-  for (const entry of entries) {
-    opts.signal?.throwIfAborted();
-    const h = headerFor(entry, first);
-    await out.add(encodeEntryHeader(h));
-    if (h.type === 'file' && h.size > 0 && entry.node.kind === 'leaf') {
-      await putContent(out, entry.path, entry.node.inode, opts);
-      await out.add(padding(h.size));
+  const files = new ContentFiles();
+  try {
+    for (const entry of entries) {
+      opts.signal?.throwIfAborted();
+      const h = headerFor(entry, first);
+      await out.add(encodeEntryHeader(h));
+      if (h.type === 'file' && h.size > 0 && entry.node.kind === 'leaf') {
+        await putContent(out, files, entry.path, entry.node.inode, opts);
+        await out.add(padding(h.size));
+      }
     }
+  } finally {
+    files.close();
   }
   await out.add(END_OF_ARCHIVE);
   await out.close();
@@ -54,29 +62,15 @@ function metaFields(m: Meta): Pick<EncodeHeader, 'mode' | 'uid' | 'gid' | 'mtime
   return { mode: m.mode & 0o7777, uid: m.uid, gid: m.gid, mtime: m.mtime, xattrs: xattrs?.size ? xattrs : undefined };
 }
 
-/** Exactly inode.size bytes, read into the output's slabs chunk by chunk. */
-async function putContent(out: TarOutput, path: string, inode: Inode, opts: WriteTarOptions): Promise<void> {
-  const reader = new ContentReader(opts.contentPath(inode.content!), path, inode);
-  try {
-    if (inode.size <= CHUNK) {
-      // One byte more than expected: a longer file shows without an fstat.
-      const buf = out.reserve(inode.size + 1);
-      const got = reader.read(buf, 0);
-      if (got !== inode.size) throw reader.wrongSize(got > inode.size ? `more than ${inode.size}` : got);
-      await out.add(buf.subarray(0, got));
-      return;
-    }
-    const size = reader.size();
-    if (size !== inode.size) throw reader.wrongSize(size);
-    for (let pos = 0; pos < size; ) {
-      opts.signal?.throwIfAborted();
-      const buf = out.reserve(Math.min(CHUNK, size - pos));
-      const got = reader.read(buf, pos);
-      if (got !== buf.length) throw reader.wrongSize(`${pos + got} (it shrank while being read)`);
-      await out.add(buf);
-      pos += got;
-    }
-  } finally {
-    reader.close();
+/** Exactly inode.size bytes, read into the output's slabs chunk by chunk: a short read would shift every later entry. */
+async function putContent(out: TarOutput, files: ContentFiles, path: string, inode: Inode, opts: WriteTarOptions): Promise<void> {
+  const loc = opts.locate(inode);
+  for (let pos = 0; pos < inode.size; ) {
+    opts.signal?.throwIfAborted();
+    const buf = out.reserve(Math.min(CHUNK, inode.size - pos));
+    const got = files.read(loc, buf, pos, displayPath(path));
+    if (got !== buf.length) throw shortContent(loc, pos + got, displayPath(path));
+    await out.add(buf);
+    pos += got;
   }
 }

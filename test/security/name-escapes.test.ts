@@ -144,7 +144,7 @@ describe('security: entry names', () => {
 
   it('an invalid whiteout (".wh..." names its parent) is refused', async () => {
     const r = await runAttack(image(() => [[{ name: 'x', body: 'x' }], [{ name: '.wh...' }]]));
-    await expectRefused(r, /invalid whiteout "\.wh\.\.\."/);
+    await expectRefused(r, /layer 2 \(.*\): invalid whiteout "\.wh\.\.\."/);
     await r.done();
   });
 

@@ -27,8 +27,9 @@ async function snapshot(root: string): Promise<string[]> {
   const out: string[] = [];
   for (const e of await fsp.readdir(root, { recursive: true, withFileTypes: true })) {
     const p = path.join(e.parentPath, e.name);
-    if (p.includes(`${path.sep}tmp`)) continue;
-    out.push(`${path.relative(root, p)} ${e.isFile() ? (await fsp.stat(p)).size : '-'}`);
+    const rel = path.relative(root, p);
+    if (rel === 'tmp' || rel.startsWith(`tmp${path.sep}`)) continue; // the store's own temp area, cleaned by the next run
+    out.push(`${rel} ${e.isFile() ? (await fsp.stat(p)).size : '-'}`);
   }
   return out.sort();
 }
@@ -111,13 +112,21 @@ describe('images, rm, gc, verify', () => {
     expect(await fsp.readdir(path.join(store.root, 'blobs', 'sha256'))).toEqual([]);
   });
 
-  it('verify reports a damaged content file and a damaged blob', async () => {
-    const r = await importImage(store, path.join(SAMPLES, 'docker-archive.tar'));
-    const layerDir = path.join(store.root, 'layers', 'sha256', r.image.layers[0].diffID.slice(7), 'data');
-    const victim = path.join(layerDir, (await fsp.readdir(layerDir))[0]);
-    await fsp.appendFile(victim, 'x');
+  it('verify reports a damaged file in a stored layer and a damaged blob', async () => {
+    const r = await importImage(store, path.join(SAMPLES, 'oci-archive-gzip.tar'));
+    expect((await verifyStore(store)).problems).toEqual([]);
+    const diffID = r.image.layers[0].diffID;
+    const index = await store.readLayerIndex(diffID);
+    const victim = index.entries.find((e) => e.kind === 'file' && e.size > 0)!;
+    // One byte of that file's content, in place: the layer's tar no longer hashes to its diffID either.
+    const handle = await fsp.open(store.layerTar(diffID), 'r+');
+    const byte = Buffer.alloc(1);
+    await handle.read(byte, 0, 1, victim.offset!);
+    await handle.write(Buffer.from([byte[0] ^ 0xff]), 0, 1, victim.offset!);
+    await handle.close();
     await fsp.appendFile(path.join(store.root, 'blobs', 'sha256', r.image.configDigest.slice(7)), ' ');
     const v = await verifyStore(store);
-    expect(v.problems.map((p) => p.what).sort()).toEqual(['blob', 'file']);
+    expect(v.problems.map((p) => `${p.what} ${p.digest}`).sort()).toEqual([`blob ${r.image.configDigest}`, `file ${diffID}`, `layer ${diffID}`]);
+    expect(v.problems.find((p) => p.what === 'file')!.detail).toContain(JSON.stringify(Buffer.from(victim.path, 'latin1').toString('utf8')));
   });
 });

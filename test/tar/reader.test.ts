@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, it, expect } from 'vitest';
 import { FormatError, LimitError, UnsupportedError, UsageError } from '../../src/errors.js';
 import { readTar } from '../../src/tar/reader.js';
+import { FIXTURES } from '../helpers/paths.js';
 import { block, CHUNK_SIZES, chunks, counted, EOA, file, pax, readAll } from './build.js';
 
 function base256(n: bigint, width: number): Buffer {
@@ -269,5 +272,51 @@ describe('readTar PAX and GNU extensions', () => {
   it('honours a custom special-entry limit', async () => {
     const buf = Buffer.concat([pax([['comment', 'x'.repeat(100)]]), file({ name: 'x' }), EOA]);
     await expect(readAll(buf, 0, { limits: { maxSpecialBytes: 64 } })).rejects.toBeInstanceOf(LimitError);
+  });
+});
+
+describe('readTar data offsets', () => {
+  // The store keeps each layer's tar whole and reads files back by these offsets, so they must be exact for every
+  // header form (PAX, GNU long names, base-256 fields) and flag exactly the entries whose bytes are not one run.
+  const names = ['a.tar', 'b.tar', 'latin1.tar', 'pax-desync.tar', 'paxglobal.tar', 'xattr-bin.tar', 'biguid-gnu.tar', 'sparse-gnu.tar', 'sparse-pax.tar'];
+  for (const name of names) {
+    it(`${name}: each non-sparse body is the bytes at its offset`, async () => {
+      const buf = readFileSync(path.join(FIXTURES, 'tar-pitfalls', name));
+      for (const size of CHUNK_SIZES) {
+        let checked = 0;
+        for await (const e of readTar(chunks(buf, size))) {
+          const parts: Buffer[] = [];
+          for await (const c of e.body) parts.push(Buffer.from(c));
+          const body = Buffer.concat(parts);
+          if (e.sparse) {
+            expect(name).toMatch(/sparse/);
+            continue;
+          }
+          expect(e.offset % 512, `${e.header.name} offset`).toBe(0);
+          expect(buf.subarray(e.offset, e.offset + body.length).equals(body), `${e.header.name} at ${e.offset}`).toBe(true);
+          checked += body.length > 0 ? 1 : 0;
+        }
+      }
+    });
+  }
+
+  it('offsets in a tar built here: after a PAX header and a GNU long name', async () => {
+    const long = `${'d/'.repeat(60)}file`;
+    const buf = Buffer.concat([
+      pax([['path', 'pax-named']]),
+      file({ name: 'ignored' }, 'one'),
+      file({ name: '././@LongLink', typeflag: 'L' }, `${long}\0`),
+      file({ name: long.slice(0, 99) }, 'second body'),
+      EOA,
+    ]);
+    const seen: Array<[string, string]> = [];
+    for await (const e of readTar(chunks(buf, 0))) {
+      seen.push([e.header.name, buf.subarray(e.offset, e.offset + e.header.size).toString()]);
+      for await (const _ of e.body);
+    }
+    expect(seen).toEqual([
+      ['pax-named', 'one'],
+      [long, 'second body'],
+    ]);
   });
 });

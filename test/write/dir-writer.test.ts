@@ -43,7 +43,7 @@ describe('writeDir', () => {
     fx.symlink('bin/sh', 'busybox', { mtime: 1234567890 });
     fx.file('deeply/nested/and/implied', 'x');
     const out = path.join(tmp, 'out');
-    const report = await writeDir(fx.tree, out, { contentPath: fx.contentPath });
+    const report = await writeDir(fx.tree, out, { locate: fx.locate });
     expect(diffManifests(expectedManifest(fx.tree), await manifestOfDir(out), { labels: ['plan', 'out'] })).toEqual([]);
     expect(report).toMatchObject({ files: 4, symlinks: 1, dirs: 7, bytes: 7, hardlinks: 0 });
     expect(leftovers(tmp)).toEqual([]);
@@ -53,7 +53,7 @@ describe('writeDir', () => {
     fx.root.meta = { mode: 0o751, uid: 0, gid: 0, mtime: T2001, xattrs: { 'user.root': 'eQ==' } };
     fx.file('a', 'a');
     const out = path.join(tmp, 'out');
-    await writeDir(fx.tree, out, { contentPath: fx.contentPath });
+    await writeDir(fx.tree, out, { locate: fx.locate });
     const [root] = await manifestOfDir(out, { root: true });
     expect(root).toMatchObject({ path: '', type: 'dir', mode: 0o751, mtime: T2001, xattrs: { 'user.root': 'eQ==' } });
   });
@@ -65,7 +65,7 @@ describe('writeDir', () => {
     const s = fx.symlink('s', '/etc/passwd');
     fx.link('s2', s);
     const out = path.join(tmp, 'out');
-    const report = await writeDir(fx.tree, out, { contentPath: fx.contentPath });
+    const report = await writeDir(fx.tree, out, { locate: fx.locate });
     const got = await manifestOfDir(out);
     expect(diffManifests(expectedManifest(fx.tree), got)).toEqual([]);
     expect(got.filter((r) => r.linkGroup === 'a').map((r) => r.path)).toEqual(['a', 'c', 'z/b']);
@@ -79,7 +79,7 @@ describe('writeDir', () => {
     fx.symlink('d\xff\xfe/l\x80', 'caf\xe9');
     fx.file('x'.repeat(255), 'long');
     const out = path.join(tmp, 'out');
-    await writeDir(fx.tree, out, { contentPath: fx.contentPath });
+    await writeDir(fx.tree, out, { locate: fx.locate });
     const names = readdirSync(Buffer.from(out), { encoding: 'buffer' }).map((b) => b.toString('latin1'));
     expect(names.sort()).toEqual(['caf\xc3\xa9', 'caf\xe9', 'd\xff\xfe', 'x'.repeat(255)]);
     expect(diffManifests(expectedManifest(fx.tree), await manifestOfDir(out))).toEqual([]);
@@ -89,7 +89,7 @@ describe('writeDir', () => {
     fx.file('f', 'f', { mode: 0o444, xattrs: { 'user.bin': BINARY, 'user.empty': '', 'user.n\xe9=q': 'aGk=' } });
     fx.dir('d', { mode: 0o500, xattrs: { 'user.dir': 'eQ==' } });
     const out = path.join(tmp, 'out');
-    const report = await writeDir(fx.tree, out, { contentPath: fx.contentPath, privileged: false });
+    const report = await writeDir(fx.tree, out, { locate: fx.locate, privileged: false });
     const got = await manifestOfDir(out);
     expect(diffManifests(expectedManifest(fx.tree), got, { ignore: ['uid', 'gid'] })).toEqual([]);
     expect(report.skipped.xattrs).toBe(0);
@@ -105,7 +105,7 @@ describe('writeDir', () => {
     fx.device('dev/sda', 'block', 8, 0, { uid: 6, gid: 6, mode: 0o660 });
     fx.fifo('run/fifo', { mode: 0o600 });
     const out = path.join(tmp, 'out');
-    const report = await writeDir(fx.tree, out, { contentPath: fx.contentPath });
+    const report = await writeDir(fx.tree, out, { locate: fx.locate });
     expect(diffManifests(expectedManifest(fx.tree), await manifestOfDir(out))).toEqual([]);
     // security.selinux is left out by policy, not counted as lost.
     expect(report).toMatchObject({ devices: 3, hardlinks: 1, skipped: { owners: 0, devices: 0, xattrs: 0 } });
@@ -117,7 +117,7 @@ describe('writeDir', () => {
     fx.link('dev/c2', c);
     fx.fifo('p');
     const out = path.join(tmp, 'out');
-    const report = await writeDir(fx.tree, out, { contentPath: fx.contentPath, privileged: false });
+    const report = await writeDir(fx.tree, out, { locate: fx.locate, privileged: false });
     expect(report).toMatchObject({ devices: 1, hardlinks: 0, skipped: { owners: 1, devices: 1, xattrs: 1 } });
     const got = await manifestOfDir(out);
     expect(got.map((r) => r.path)).toEqual(['dev', 'f', 'p']);
@@ -132,7 +132,7 @@ describe('writeDir', () => {
     fx.link('usr/bin/b', a);
     fx.link('usr/lib/a', a);
     const out = path.join(tmp, 'out');
-    const report = await writeDir(fx.tree, out, { contentPath: fx.contentPath, paths: ['etc/passwd', 'usr/lib'] });
+    const report = await writeDir(fx.tree, out, { locate: fx.locate, paths: ['etc/passwd', 'usr/lib'] });
     const got = await manifestOfDir(out);
     expect(got.map((r) => [r.path, r.mode.toString(8)])).toEqual([
       ['etc', '750'],
@@ -142,23 +142,23 @@ describe('writeDir', () => {
       ['usr/lib/a', '644'],
     ]);
     expect(report).toMatchObject({ files: 2, hardlinks: 0 });
-    await expect(writeDir(fx.tree, path.join(tmp, 'o2'), { contentPath: fx.contentPath, paths: ['etc/nope'] })).rejects.toThrow(NotFoundError);
-    await expect(writeDir(fx.tree, path.join(tmp, 'o3'), { contentPath: fx.contentPath, paths: ['../etc'] })).rejects.toThrow(UsageError);
+    await expect(writeDir(fx.tree, path.join(tmp, 'o2'), { locate: fx.locate, paths: ['etc/nope'] })).rejects.toThrow(NotFoundError);
+    await expect(writeDir(fx.tree, path.join(tmp, 'o3'), { locate: fx.locate, paths: ['../etc'] })).rejects.toThrow(UsageError);
   });
 
   it('accepts an empty OUT, refuses a non-empty one, and replaces it with force', async () => {
     fx.file('new', 'new');
     const out = path.join(tmp, 'out');
     mkdirSync(out);
-    await writeDir(fx.tree, out, { contentPath: fx.contentPath });
+    await writeDir(fx.tree, out, { locate: fx.locate });
     expect(readdirSync(out)).toEqual(['new']);
-    const err = await writeDir(fx.tree, out, { contentPath: fx.contentPath }).catch((e: unknown) => e);
+    const err = await writeDir(fx.tree, out, { locate: fx.locate }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UsageError);
     expect((err as Error).message).toContain(out);
     writeFileSync(path.join(tmp, 'file'), 'x');
-    await expect(writeDir(fx.tree, path.join(tmp, 'file'), { contentPath: fx.contentPath })).rejects.toThrow(UsageError);
+    await expect(writeDir(fx.tree, path.join(tmp, 'file'), { locate: fx.locate })).rejects.toThrow(UsageError);
     writeFileSync(path.join(out, 'old'), 'old');
-    await writeDir(fx.tree, out, { contentPath: fx.contentPath, force: true });
+    await writeDir(fx.tree, out, { locate: fx.locate, force: true });
     expect(readdirSync(out)).toEqual(['new']);
     expect(leftovers(tmp)).toEqual([]);
   });
@@ -168,16 +168,16 @@ describe('writeDir', () => {
     const missing = fx.file('d/missing', 'will be deleted');
     fx.dir('ro', { mode: 0o000 });
     fx.file('ro/child', 'c');
-    rmSync(fx.contentPath(missing.content!));
+    rmSync(fx.contentFile(missing));
     const out = path.join(tmp, 'out');
-    const err = await writeDir(fx.tree, out, { contentPath: fx.contentPath }).catch((e: unknown) => e);
+    const err = await writeDir(fx.tree, out, { locate: fx.locate }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NotFoundError);
     expect((err as Error).message).toMatch(/d\/missing: content .* is missing from the store/);
     expect(existsSync(out)).toBe(false);
     expect(leftovers(tmp)).toEqual([]);
     mkdirSync(out);
     writeFileSync(path.join(out, 'keep'), 'keep');
-    await expect(writeDir(fx.tree, out, { contentPath: fx.contentPath, force: true })).rejects.toThrow(NotFoundError);
+    await expect(writeDir(fx.tree, out, { locate: fx.locate, force: true })).rejects.toThrow(NotFoundError);
     expect(readFileSync(path.join(out, 'keep'), 'utf8')).toBe('keep');
     expect(leftovers(tmp)).toEqual([]);
   });
@@ -189,7 +189,7 @@ describe('writeDir', () => {
     const onProgress = ({ files }: { files: number }): void => {
       if (files === 20) ac.abort(new Error('stop here'));
     };
-    await expect(writeDir(fx.tree, out, { contentPath: fx.contentPath, signal: ac.signal, onProgress })).rejects.toThrow('stop here');
+    await expect(writeDir(fx.tree, out, { locate: fx.locate, signal: ac.signal, onProgress })).rejects.toThrow('stop here');
     expect(existsSync(out)).toBe(false);
     expect(leftovers(tmp)).toEqual([]);
   });
@@ -201,7 +201,7 @@ describe('writeDir', () => {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', small]);
     try {
       const out = path.join(small, 'out');
-      const err = await writeDir(fx.tree, out, { contentPath: fx.contentPath }).catch((e: unknown) => e);
+      const err = await writeDir(fx.tree, out, { locate: fx.locate }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(IoError);
       expect((err as IoError).code).toBe('E_IO_ENOSPC');
       expect((err as Error).message).toMatch(new RegExp(`^${out}: no space left on device after \\d+ files`));
@@ -216,7 +216,7 @@ describe('writeDir', () => {
       const f = new TreeFixture();
       f.root.children.set(bad, { kind: 'leaf', inode: { kind: 'file', meta: f.root.meta, size: 0, layer: 0 } });
       const out = path.join(tmp, 'out');
-      await expect(writeDir(f.tree, out, { contentPath: f.contentPath })).rejects.toThrow(UnsafeEntryError);
+      await expect(writeDir(f.tree, out, { locate: f.locate })).rejects.toThrow(UnsafeEntryError);
       expect(existsSync(out)).toBe(false);
       rmSync(f.contentDir, { recursive: true, force: true });
     }

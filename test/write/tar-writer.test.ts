@@ -57,7 +57,7 @@ async function tarTo(file: string, f: TreeFixture, paths?: string[]): Promise<vo
   const out = createWriteStream(file);
   await once(out, 'open');
   try {
-    await writeTar(f.tree, out, { contentPath: f.contentPath, paths });
+    await writeTar(f.tree, out, { locate: f.locate, paths });
   } finally {
     out.end();
     await once(out, 'close');
@@ -75,7 +75,7 @@ describe('writeTar', () => {
       stdio: ['ignore', 'pipe', 'pipe'], // GNU tar warns about the 1969 timestamp, on purpose
     });
     const viaDir = path.join(tmp, 'via-dir');
-    await writeDir(fx.tree, viaDir, { contentPath: fx.contentPath });
+    await writeDir(fx.tree, viaDir, { locate: fx.locate });
     const [a, b] = [await manifestOfDir(viaTar), await manifestOfDir(viaDir)];
     expect(diffManifests(a, b, { labels: ['tar -x', 'writeDir'] })).toEqual([]);
     expect(diffManifests(expectedManifest(fx.tree), b, { labels: ['plan', 'writeDir'] })).toEqual([]);
@@ -117,7 +117,7 @@ describe('writeTar', () => {
       },
     });
     const watch = setInterval(() => (maxBuffered = Math.max(maxBuffered, slow.writableLength)), 0);
-    await writeTar(fx.tree, slow, { contentPath: fx.contentPath });
+    await writeTar(fx.tree, slow, { locate: fx.locate });
     clearInterval(watch);
     const direct = path.join(tmp, 'direct.tar');
     await tarTo(direct, fx);
@@ -139,10 +139,10 @@ describe('writeTar', () => {
 
   it('fails on missing or mis-sized content', async () => {
     const f = fx.file('f', 'content');
-    rmSync(fx.contentPath(f.content!));
+    rmSync(fx.contentFile(f));
     await expect(tarTo(path.join(tmp, 'x.tar'), fx)).rejects.toThrow(NotFoundError);
     f.size = 99;
-    execFileSync('sh', ['-c', `printf abc > '${fx.contentPath(f.content!)}'`]);
+    execFileSync('sh', ['-c', `printf abc > '${fx.contentFile(f)}'`]);
     await expect(tarTo(path.join(tmp, 'y.tar'), fx)).rejects.toThrow(IntegrityError);
   });
 });

@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { ContentRef, DirNode, Inode, Meta, PlannedTree, TreeNode } from '../../src/tree/types.js';
+import type { ContentLocation } from '../../src/store/content.js';
+import type { DirNode, Inode, Meta, PlannedTree, TreeNode } from '../../src/tree/types.js';
 import type { ManifestRecord } from '../helpers/tree-manifest.js';
 
 export const T2001 = Date.UTC(2001, 0, 1) / 1000;
@@ -27,7 +28,12 @@ export class TreeFixture {
     return { root: this.root, warnings: [] };
   }
 
-  readonly contentPath = (ref: ContentRef): string => path.join(this.contentDir, String(ref.data));
+  /** Each file's bytes sit between junk, as a file sits inside a stored layer.tar: a writer that copies from the
+   *  wrong offset or past the end shows. */
+  static readonly JUNK = Buffer.from('<junk!>');
+
+  readonly contentFile = (inode: Inode): string => path.join(this.contentDir, String(inode.content!.data));
+  readonly locate = (inode: Inode): ContentLocation => ({ file: this.contentFile(inode), offset: TreeFixture.JUNK.length, size: inode.size });
 
   dir(p: string, m: Partial<Meta> = {}): DirNode {
     const node = this.parent(p).children.get(base(p));
@@ -46,7 +52,7 @@ export class TreeFixture {
     inode.sha256 = createHash('sha256').update(bytes).digest('hex');
     if (bytes.length > 0) {
       inode.content = { layer: 0, data: this.data++ };
-      writeFileSync(this.contentPath(inode.content), bytes);
+      writeFileSync(this.contentFile(inode), Buffer.concat([TreeFixture.JUNK, bytes, TreeFixture.JUNK]));
     }
     return this.leaf(p, inode);
   }

@@ -18,8 +18,8 @@ export function unprivilegedTree(): TreeFixture {
 
 if (process.argv[2] !== undefined) {
   const fx = unprivilegedTree();
-  await writeDir(fx.tree, process.argv[2], { contentPath: fx.contentPath });
+  await writeDir(fx.tree, process.argv[2], { locate: fx.locate });
   // Again with force: replacing our own earlier output means removing its 0000 directories as a non-root user.
-  const report = await writeDir(fx.tree, process.argv[2], { contentPath: fx.contentPath, force: true });
+  const report = await writeDir(fx.tree, process.argv[2], { locate: fx.locate, force: true });
   process.stdout.write(JSON.stringify(report));
 }
