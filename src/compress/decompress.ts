@@ -28,28 +28,66 @@ function wrapErrors(t: Transform, what: string, label: string): Transform {
   return t;
 }
 
+/**
+ * fzstd decodes synchronously and hands out everything a pushed input makes at once: one 1 MiB read of a
+ * well-compressed layer is tens of MiB of output. So the input is fed in slices, and once the readable side
+ * holds a high-water mark's worth, the rest waits for the consumer to read.
+ */
 class FzstdTransform extends Transform {
   private readonly decoder: FzstdDecompress;
   private readonly label: string;
   private sawInput = false;
+  /** The input chunk being fed, how far, and the callback that asks for the next one. */
+  private pending: { chunk: Buffer; pos: number; cb: TransformCallback } | null = null;
+  private waiting = false;
+  private pushes = 0;
 
   constructor(label: string) {
-    super();
+    super({ readableHighWaterMark: 1024 * 1024 });
     this.label = label;
     this.decoder = new FzstdDecompress((chunk) => {
       // fzstd reuses no buffers it hands out, but copy the view into a Buffer without copying bytes.
+      this.pushes++;
       this.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
     });
   }
 
   _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.sawInput ||= chunk.length > 0;
-    try {
-      this.decoder.push(chunk);
-      cb();
-    } catch (err) {
-      cb(new FormatError(`${this.label}: corrupt zstd stream (${(err as Error).message})`, { file: this.label }));
+    this.pending = { chunk, pos: 0, cb };
+    this.feed();
+  }
+
+  _read(size: number): void {
+    if (this.waiting) {
+      this.waiting = false;
+      this.feed();
     }
+    super._read(size);
+  }
+
+  private feed(): void {
+    const p = this.pending;
+    if (!p) return;
+    // Stop only after a push of this call: a _read that found nothing pushed would wait for one forever.
+    const before = this.pushes;
+    try {
+      while (p.pos < p.chunk.length) {
+        const slice = p.chunk.subarray(p.pos, p.pos + ZSTD_SLICE);
+        p.pos += slice.length;
+        this.decoder.push(slice);
+        if (this.pushes > before && this.readableLength >= this.readableHighWaterMark && p.pos < p.chunk.length) {
+          this.waiting = true;
+          return;
+        }
+      }
+    } catch (err) {
+      this.pending = null;
+      p.cb(new FormatError(`${this.label}: corrupt zstd stream (${(err as Error).message})`, { file: this.label }));
+      return;
+    }
+    this.pending = null;
+    p.cb();
   }
 
   _flush(cb: TransformCallback): void {
@@ -62,6 +100,10 @@ class FzstdTransform extends Transform {
     }
   }
 }
+
+// Small slices bound what one push can make; they are also faster with fzstd (1.10 s vs 1.58 s with 64 KiB slices
+// for the bench image's 73 MB base layer).
+const ZSTD_SLICE = 4 * 1024;
 
 /**
  * Peeks at the first bytes of a stream to pick a decompressor, without losing them.
