@@ -68,6 +68,8 @@ export async function prepareLayer(store: Store, layer: LayerSource, opts: Inges
         if (await store.hasBlob(result.digest)) await fsp.rm(blobTmp, { force: true });
         else await store.commitBlobFile(blobTmp, result.digest);
         await store.commitLayerDir(layerTmp, layer.diffID);
+        // A flatten right after the import plans from these very entries rather than a second parsed copy.
+        store.rememberLayerIndex(index);
       } catch (err) {
         await discard();
         throw asStratumError(err, label);

@@ -131,6 +131,11 @@ export class Store {
     }
   }
 
+  /** Caches an index this process just wrote, as readLayerIndex would have read it back. */
+  rememberLayerIndex(index: LayerIndex): void {
+    this.indexCache.set(index.diffID, index);
+  }
+
   async readLayerIndex(diffID: Digest): Promise<LayerIndex> {
     const cached = this.indexCache.get(diffID);
     if (cached) return cached;
