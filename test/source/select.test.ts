@@ -112,6 +112,12 @@ describe('names and platforms', () => {
     expect(nameMatches('localhost:5000/whiteout', 'localhost:5000/whiteout:latest')).toBe(true);
     expect(nameMatches('busybox', 'latest')).toBe(false);
     expect(nameMatches('busybox:1', 'busybox:latest')).toBe(false);
+    // podman and buildah save names as localhost/...: the name without a registry finds them
+    expect(nameMatches('stratum-sample:v2', 'localhost/stratum-sample:v2')).toBe(true);
+    expect(nameMatches('team/app', 'quay.io/team/app:latest')).toBe(true);
+    expect(nameMatches('stratum-sample:v1', 'localhost/stratum-sample:v2')).toBe(false);
+    expect(nameMatches('other/stratum-sample:v2', 'localhost/stratum-sample:v2')).toBe(false);
+    expect(nameMatches('localhost/stratum-sample:v2', 'quay.io/stratum-sample:v2')).toBe(false);
   });
 
   it('maps the host to GOARCH names', () => {
