@@ -26,20 +26,28 @@ async function tryAcquire(lockPath: string): Promise<boolean> {
   }
   const seen = await fsp.stat(lockPath).catch(() => undefined);
   if (!seen) return false;
-  const holder = Number(await fsp.readFile(lockPath, 'utf8').catch(() => ''));
+  const content = await fsp.readFile(lockPath, 'utf8').catch(() => '');
+  const holder = Number(content);
   // An empty file is a holder between open and write: wait for it rather than break it — unless it stayed
   // empty for seconds, which only a holder killed between the two does.
   const stale = holder === 0 && Date.now() - seen.mtimeMs > EMPTY_LOCK_STALE_MS;
-  if ((Number.isInteger(holder) && holder > 0 && !alive(holder)) || stale) await breakLock(lockPath, seen.ino);
+  if ((Number.isInteger(holder) && holder > 0 && !alive(holder)) || stale) await breakLock(lockPath, { ino: seen.ino, mtimeMs: seen.mtimeMs, content });
   return false;
+}
+
+/** What identifies the lock file we judged stale. The inode alone does not: ext4 hands a freed one straight out again. */
+export interface JudgedLock {
+  ino: number;
+  mtimeMs: number;
+  content: string;
 }
 
 /**
  * Removes the lock file we judged stale, and only that one: another process may have broken it and taken the lock
  * since we looked. Renaming is atomic, so we hold whatever we moved away; if it is not the file we judged (another
- * inode), it is a live holder's lock and goes back.
+ * inode, time or holder), it is a live holder's lock and goes back.
  */
-async function breakLock(lockPath: string, staleIno: number): Promise<void> {
+export async function breakLock(lockPath: string, judged: JudgedLock): Promise<void> {
   const grave = `${lockPath}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
     await fsp.rename(lockPath, grave);
@@ -47,7 +55,9 @@ async function breakLock(lockPath: string, staleIno: number): Promise<void> {
     return; // gone already: someone else broke it
   }
   const moved = await fsp.stat(grave).catch(() => undefined);
-  if (moved && moved.ino !== staleIno) await fsp.link(grave, lockPath).catch(() => undefined);
+  const content = await fsp.readFile(grave, 'utf8').catch(() => '');
+  const same = moved && moved.ino === judged.ino && moved.mtimeMs === judged.mtimeMs && content === judged.content;
+  if (moved && !same) await fsp.link(grave, lockPath).catch(() => undefined);
   await fsp.rm(grave, { force: true });
 }
 
