@@ -27,17 +27,25 @@ export async function gc(store: Store): Promise<GcResult> {
       }
     }
     const result: GcResult = { blobsRemoved: 0, layersRemoved: 0, bytesFreed: 0, tmpRemoved: await store.cleanTmp(0) };
+    // An uncompressed layer's layer.tar is a hard link to its blob: count each inode once.
+    const counted = new Set<number>();
+    const bytesOf = async (p: string): Promise<number> => {
+      const st = await fsp.lstat(p);
+      if (counted.has(st.ino)) return 0;
+      counted.add(st.ino);
+      return st.size;
+    };
     for (const hex of await fsp.readdir(path.join(store.root, 'blobs', 'sha256'))) {
       if (blobs.has(`sha256:${hex}`)) continue;
       const p = path.join(store.root, 'blobs', 'sha256', hex);
-      result.bytesFreed += (await fsp.lstat(p)).size;
+      result.bytesFreed += await bytesOf(p);
       await fsp.rm(p, { recursive: true, force: true });
       result.blobsRemoved++;
     }
     for (const hex of await fsp.readdir(path.join(store.root, 'layers', 'sha256'))) {
       if (layers.has(`sha256:${hex}`)) continue;
       const p = path.join(store.root, 'layers', 'sha256', hex);
-      result.bytesFreed += await duBytes(p);
+      result.bytesFreed += await duBytes(p, bytesOf);
       await fsp.rm(p, { recursive: true, force: true });
       result.layersRemoved++;
     }
@@ -45,10 +53,10 @@ export async function gc(store: Store): Promise<GcResult> {
   });
 }
 
-async function duBytes(dir: string): Promise<number> {
+async function duBytes(dir: string, bytesOf: (p: string) => Promise<number>): Promise<number> {
   let total = 0;
   for (const e of await fsp.readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (e.isFile()) total += (await fsp.lstat(path.join(e.parentPath ?? (e as { path: string }).path, e.name))).size;
+    if (e.isFile()) total += await bytesOf(path.join(e.parentPath ?? (e as { path: string }).path, e.name));
   }
   return total;
 }

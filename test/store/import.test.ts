@@ -1,4 +1,5 @@
 // The store: imports verify and deduplicate, failures leave nothing behind, gc and verify do their jobs.
+import { execFileSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -105,10 +106,15 @@ describe('images, rm, gc, verify', () => {
     expect(images[0].names).toEqual(['docker.io/library/stratum-sample:v1']);
     expect((await findImage(store, 'stratum-sample:v1')).manifestDigest).toBe(r.image.manifestDigest);
     expect((await findImage(store, r.image.configDigest.slice(7, 19))).manifestDigest).toBe(r.image.manifestDigest);
+    // What gc should free: every file under blobs/ and layers/, each inode once.
+    const listing = execFileSync('find', ['blobs', 'layers', '-type', 'f', '-printf', '%i %s\\n'], { cwd: store.root, encoding: 'utf8' });
+    const sizes = new Map(listing.trim().split('\n').map((l) => l.split(' ').map(Number) as [number, number]));
     await removeImage(store, 'stratum-sample:v1');
     expect(await listImages(store)).toEqual([]);
     const freed = await gc(store);
     expect(freed.layersRemoved).toBe(3);
+    // Uncompressed layers: layer.tar is the blob's hard link, and its bytes are freed once.
+    expect(freed.bytesFreed).toBe([...sizes.values()].reduce((a, b) => a + b, 0));
     expect(await fsp.readdir(path.join(store.root, 'blobs', 'sha256'))).toEqual([]);
   });
 
