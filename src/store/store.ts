@@ -148,7 +148,7 @@ export class Store {
     // The index is written as latin1 JSON so byte-string paths round-trip exactly.
     const index = JSON.parse(raw) as LayerIndex;
     if (index.version !== 2) {
-      throw new FormatError(`layer ${diffID} in the store ${this.root} has index format ${index.version}, this stratum reads 2; remove the store or run \`stratum rm\` and import again`, { digest: diffID });
+      throw new FormatError(`layer ${diffID} in the store ${this.root} has index format ${index.version}, this stratum reads 2 (remove the store, or \`stratum rm\` the images that use it, \`stratum gc\`, and import again)`, { digest: diffID });
     }
     index.diffID = parseDigest(index.diffID);
     this.indexCache.set(diffID, index);

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { IntegrityError } from '../../src/errors.js';
+import { FormatError, IntegrityError } from '../../src/errors.js';
 import { importImage } from '../../src/ops/import-image.js';
 import { findImage, listImages, removeImage } from '../../src/store/images.js';
 import { gc, verifyStore } from '../../src/store/maintenance.js';
@@ -116,6 +116,17 @@ describe('images, rm, gc, verify', () => {
     // Uncompressed layers: layer.tar is the blob's hard link, and its bytes are freed once.
     expect(freed.bytesFreed).toBe([...sizes.values()].reduce((a, b) => a + b, 0));
     expect(await fsp.readdir(path.join(store.root, 'blobs', 'sha256'))).toEqual([]);
+  });
+
+  it('a layer index in another format is a one-line FormatError saying what to do, not a wrong tree', async () => {
+    const r = await importImage(store, path.join(SAMPLES, 'oci-archive-gzip.tar'));
+    const diffID = r.image.layers[0].diffID;
+    const file = path.join(store.layerDir(diffID), 'index.json');
+    await fsp.writeFile(file, (await fsp.readFile(file, 'latin1')).replace('"version":2', '"version":1'), 'latin1');
+    const reopened = await Store.open(store.root);
+    const err = await reopened.readLayerIndex(diffID).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FormatError);
+    expect((err as Error).message).toBe(`layer ${diffID} in the store ${store.root} has index format 1, this stratum reads 2 (remove the store, or \`stratum rm\` the images that use it, \`stratum gc\`, and import again)`);
   });
 
   it('verify reports a damaged file in a stored layer and a damaged blob', async () => {
