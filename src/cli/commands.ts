@@ -6,7 +6,7 @@ import { shortDigest } from '../spec/digest.js';
 import { importImage } from '../ops/import-image.js';
 import { exportToFile, flatten } from '../ops/flatten.js';
 import { createProgress, formatBytes } from './progress.js';
-import { abortOnSignal, COMMON, importProgress, limitValues, LIMITS, LIMITS_USAGE, openStore, parse, SELECT, type Command } from './shared.js';
+import { abortOnSignal, collectGarbage, COMMON, importProgress, limitValues, LIMITS, LIMITS_USAGE, openStore, parse, SELECT, type Command } from './shared.js';
 export type { Command } from './shared.js';
 import { printTable } from './table.js';
 import { diffCommand } from './diff-command.js';
@@ -97,6 +97,7 @@ export const flattenCommand: Command = async (argv) => {
     force: values.force,
     signal: abortOnSignal(),
     onProgress: importProgress(progress),
+    afterImport: collectGarbage,
     onWriteProgress: (p) => progress.update(`writing: ${p.files} files, ${formatBytes(p.bytes)}`),
   });
   progress.done();
@@ -116,7 +117,7 @@ const exportCommand: Command = async (argv) => {
   const { values, positionals } = parse(argv, PLAN_OPTIONS, [2, 2], `stratum export IMAGE FILE|- [--layers N] [--path P]... ${LIMITS_USAGE}`);
   const store = await openStore(values);
   const progress = createProgress(!values.quiet);
-  await exportToFile(store, positionals[0], positionals[1], { ...planValues(values), signal: abortOnSignal(), onProgress: importProgress(progress) });
+  await exportToFile(store, positionals[0], positionals[1], { ...planValues(values), signal: abortOnSignal(), onProgress: importProgress(progress), afterImport: collectGarbage });
   progress.done();
   return 0;
 };

@@ -1,5 +1,7 @@
 // What every command shares: argument parsing, the store option, Ctrl-C, import progress.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { UsageError } from '../errors.js';
 import type { LayerLimitValues } from '../store/limits.js';
 import { Store } from '../store/store.js';
@@ -80,3 +82,18 @@ export function importProgress(progress: Progress) {
     progress.update(`importing: layer ${p.layersDone}/${p.layersTotal}, ${formatBytes(p.bytesRead)} of ${formatBytes(p.bytesTotal)}`);
 }
 
+
+/**
+ * One full garbage collection between a one-shot flatten's import and its write. V8 keeps the import's garbage
+ * (chunk buffers, parse objects) until its heap is under pressure, so the plan and the writer were allocated on
+ * top of it: on a 60k-file, 3.8 GiB image the cold flatten peaked at 207–245 MB RSS, against 183–189 MB with this.
+ * A CLI-only measure (the library leaves the process's GC alone); a no-op where the runtime refuses it.
+ */
+export function collectGarbage(): void {
+  try {
+    setFlagsFromString('--expose-gc');
+    (runInNewContext('gc') as () => void)();
+  } catch {
+    // not available: the flatten only peaks higher
+  }
+}

@@ -31,6 +31,8 @@ export interface ImportOptions {
   signal?: AbortSignal;
   /** Stream read for input '-' (default process.stdin). */
   stdin?: Readable;
+  /** Called once an implicit import (an IMAGE given as a path) is done, before the tree is planned and written. */
+  afterImport?: () => void;
 }
 
 export interface ImportResult {
