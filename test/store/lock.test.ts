@@ -19,42 +19,35 @@ async function deadPid(): Promise<number> {
   return child.pid!;
 }
 
+/** `n` holders at once; returns how many got in and the most that were ever inside together. */
+async function crowd(lock: string, n: number): Promise<{ entered: number; most: number }> {
+  let inside = 0;
+  let most = 0;
+  let entered = 0;
+  await Promise.all(
+    Array.from({ length: n }, () =>
+      withLock(lock, async () => {
+        most = Math.max(most, ++inside);
+        entered++;
+        await new Promise((r) => setTimeout(r, 5));
+        inside--;
+      }),
+    ),
+  );
+  return { entered, most };
+}
+
 describe('withLock', () => {
   it('lets one holder in at a time', async () => {
     const lock = path.join(dir, 'index.lock');
-    let inside = 0;
-    let most = 0;
-    await Promise.all(
-      Array.from({ length: 12 }, () =>
-        withLock(lock, async () => {
-          most = Math.max(most, ++inside);
-          await new Promise((r) => setTimeout(r, 5));
-          inside--;
-        }),
-      ),
-    );
-    expect(most).toBe(1);
+    expect(await crowd(lock, 12)).toEqual({ entered: 12, most: 1 });
     await expect(fs.access(lock)).rejects.toThrow();
   });
 
   it('breaks a lock left by a dead process, and only once when many waiters see it at the same time', async () => {
     const lock = path.join(dir, 'index.lock');
     await fs.writeFile(lock, String(await deadPid()));
-    let inside = 0;
-    let most = 0;
-    let entered = 0;
-    await Promise.all(
-      Array.from({ length: 12 }, () =>
-        withLock(lock, async () => {
-          most = Math.max(most, ++inside);
-          entered++;
-          await new Promise((r) => setTimeout(r, 5));
-          inside--;
-        }),
-      ),
-    );
-    expect(entered).toBe(12);
-    expect(most).toBe(1);
+    expect(await crowd(lock, 12)).toEqual({ entered: 12, most: 1 });
     expect((await fs.readdir(dir)).filter((n) => n.includes('stale'))).toEqual([]);
   });
 
