@@ -127,7 +127,7 @@ function timeRun(args) {
     try { rchar = Number(/rchar: (\\d+)/.exec((await import('node:fs')).readFileSync('/proc/self/io', 'utf8'))[1]); } catch {}
     process.stderr.write('\\n' + JSON.stringify({ code, cpu: (cpu.user + cpu.system) / 1e6, rchar }));`;
   const start = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', probe], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, UV_THREADPOOL_SIZE: '16' } });
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', probe], { stdio: ['ignore', 'ignore', 'pipe'] });
   const wall = Number(process.hrtime.bigint() - start) / 1e9;
   const lines = r.stderr.toString().trim().split('\n');
   const stats = JSON.parse(lines.pop());

@@ -44,7 +44,6 @@ const LAYERS = JSON.parse(fs.readFileSync(blob(top.digest), 'utf8')).layers.map(
 
 fs.mkdirSync(WORK, { recursive: true });
 const bin = snapshotStratum(WORK);
-process.env.UV_THREADPOOL_SIZE ??= '16'; // as bin/stratum.js does; must be set before the first fs call that uses the pool
 const dist = path.join(path.dirname(bin), '..', 'dist');
 const lib = async (p) => import(pathToFileURL(path.join(dist, p)).href);
 const { Store } = await lib('store/store.js');
