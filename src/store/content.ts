@@ -1,14 +1,23 @@
 // Reading a regular file's bytes back out of the store. A layer is kept as its uncompressed tar (layer.tar,
 // whose sha256 is the diffID) and each file is a byte range of it; only sparse files, whose bytes are not one
 // run of the tar, have an expanded copy of their own under data/. Every reader goes through here.
-import { closeSync, createReadStream, openSync, promises as fsp, readSync, type ReadStream } from 'node:fs';
+import { closeSync, constants, createReadStream, openSync, promises as fsp, readSync, type ReadStream } from 'node:fs';
 import { asStratumError, IntegrityError, NotFoundError } from '../errors.js';
+import { DIRECT_ALIGN, directIoSupported, returnAlignedSlots, takeAlignedSlots } from './direct-file.js';
 
 /** `size` bytes of `file` from `offset`. */
 export interface ContentLocation {
   file: string;
   offset: number;
   size: number;
+  /** The file is not in the page cache (this process wrote it with O_DIRECT): read around the cache too. */
+  uncached?: boolean;
+}
+
+/** An open store file; a direct one reads aligned 1 MiB windows, which serve many small files in a row. */
+interface OpenFile {
+  fd: number;
+  window?: { buf: Buffer; start: number; length: number };
 }
 
 /**
@@ -17,16 +26,17 @@ export interface ContentLocation {
  * file costs more than the read itself. Close it when done.
  */
 export class ContentFiles {
-  private readonly fds = new Map<string, number>();
+  private readonly files = new Map<string, OpenFile>();
 
   /** Reads the location's bytes from `pos` into `buf` until it is full or the range ends; returns the count. */
   read(loc: ContentLocation, buf: Buffer, pos: number, what?: string): number {
-    const fd = this.fd(loc, what);
+    const file = this.open(loc, what);
     const want = Math.min(buf.length, loc.size - pos);
     let got = 0;
     try {
       while (got < want) {
-        const n = readSync(fd, buf, got, want - got, loc.offset + pos + got);
+        const at = loc.offset + pos + got;
+        const n = file.window ? this.fromWindow(file, buf, got, want - got, at) : readSync(file.fd, buf, got, want - got, at);
         if (n === 0) break;
         got += n;
       }
@@ -36,22 +46,64 @@ export class ContentFiles {
     return got;
   }
 
-  close(): void {
-    for (const fd of this.fds.values()) closeSync(fd);
-    this.fds.clear();
+  /** Copies from the window holding `at`, loading it first when it does not; 0 at the end of the file. */
+  private fromWindow(file: OpenFile, buf: Buffer, into: number, max: number, at: number): number {
+    const w = file.window!;
+    if (at < w.start || at >= w.start + w.length) {
+      // Reading on from the last window (the flatten writer copies files in layer order) takes a whole window;
+      // a jump (the tar writer goes in path order) takes just the aligned cover of this file, at least 64 KiB.
+      const onward = w.length > 0 && at >= w.start + w.length && at < w.start + w.length + w.buf.length;
+      const start = at - (at % DIRECT_ALIGN);
+      const cover = Math.ceil((at - start + max) / DIRECT_ALIGN) * DIRECT_ALIGN;
+      const size = onward ? w.buf.length : Math.min(w.buf.length, Math.max(cover, 64 * 1024));
+      w.start = start;
+      w.length = 0;
+      w.length = readSync(file.fd, w.buf, 0, size, start);
+      if (at >= w.start + w.length) return 0;
+    }
+    return w.buf.copy(buf, into, at - w.start, Math.min(w.length, at - w.start + max));
   }
 
-  private fd(loc: ContentLocation, what?: string): number {
-    let fd = this.fds.get(loc.file);
-    if (fd === undefined) {
-      try {
-        fd = openSync(loc.file, 'r');
-      } catch (err) {
-        throw missing(err, loc, what);
-      }
-      this.fds.set(loc.file, fd);
+  close(): void {
+    for (const file of this.files.values()) {
+      closeSync(file.fd);
+      if (file.window) returnAlignedSlots([file.window.buf]);
     }
-    return fd;
+    this.files.clear();
+  }
+
+  private open(loc: ContentLocation, what?: string): OpenFile {
+    let file = this.files.get(loc.file);
+    if (file === undefined) {
+      file = openStoreFile(loc, what);
+      this.files.set(loc.file, file);
+    }
+    return file;
+  }
+}
+
+/** O_DIRECT where the location asks for it and the filesystem allows it; otherwise a plain descriptor. */
+function openStoreFile(loc: ContentLocation, what?: string): OpenFile {
+  if (loc.uncached && directIoSupported()) {
+    try {
+      const fd = openSync(loc.file, constants.O_RDONLY | constants.O_DIRECT);
+      const window = { buf: takeAlignedSlots(1)[0], start: 0, length: 0 };
+      try {
+        // A filesystem may take O_DIRECT at open and refuse it at read: find out now, not mid-copy.
+        readSync(fd, window.buf, 0, DIRECT_ALIGN, 0);
+        return { fd, window };
+      } catch {
+        closeSync(fd);
+        returnAlignedSlots([window.buf]);
+      }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw missing(err, loc, what);
+    }
+  }
+  try {
+    return { fd: openSync(loc.file, 'r') };
+  } catch (err) {
+    throw missing(err, loc, what);
   }
 }
 

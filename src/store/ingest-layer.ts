@@ -70,6 +70,7 @@ export async function prepareLayer(store: Store, layer: LayerSource, opts: Inges
         await store.commitLayerDir(layerTmp, layer.diffID);
         // A flatten right after the import plans from these very entries rather than a second parsed copy.
         store.rememberLayerIndex(index);
+        if (result.tarDirect) store.markUncached(layer.diffID);
       } catch (err) {
         await discard();
         throw asStratumError(err, label);

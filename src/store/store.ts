@@ -21,6 +21,8 @@ const OCI_LAYOUT = JSON.stringify({ imageLayoutVersion: '1.0.0' });
 export class Store {
   readonly root: string;
   private readonly indexCache = new Map<string, LayerIndex>();
+  /** Layers whose layer.tar this process wrote around the page cache (store/direct-file.ts): reads go around it too. */
+  private readonly uncached = new Set<string>();
 
   private constructor(root: string) {
     this.root = root;
@@ -74,7 +76,11 @@ export class Store {
 
   /** Where a file's bytes are: a range of layer.tar, or a sparse file's expanded copy under data/. */
   locate(diffID: Digest, ref: { offset?: number; data?: number }, size: number): ContentLocation {
-    if (ref.offset !== undefined) return { file: this.layerTar(diffID), offset: ref.offset, size };
+    if (ref.offset !== undefined) {
+      const loc: ContentLocation = { file: this.layerTar(diffID), offset: ref.offset, size };
+      if (this.uncached.has(diffID)) loc.uncached = true;
+      return loc;
+    }
     return { file: path.join(this.layerDir(diffID), 'data', String(ref.data)), offset: 0, size };
   }
 
@@ -134,6 +140,10 @@ export class Store {
   /** Caches an index this process just wrote, as readLayerIndex would have read it back. */
   rememberLayerIndex(index: LayerIndex): void {
     this.indexCache.set(index.diffID, index);
+  }
+
+  markUncached(diffID: Digest): void {
+    this.uncached.add(diffID);
   }
 
   async readLayerIndex(diffID: Digest): Promise<LayerIndex> {

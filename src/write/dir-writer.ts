@@ -112,7 +112,7 @@ async function build(job: Job, root: DirNode, entries: WriteEntry[]): Promise<vo
   const first = firstNames(entries);
   const leaves: Leaf[] = [...first].map(([inode, p]) => ({ path: p, inode }));
   await makeSpecials(job, root, leaves);
-  await runSliced(leaves, signal, (l) => guard(job, l.path, () => writeLeaf(job, l)));
+  await runSliced(inContentOrder(leaves), signal, (l) => guard(job, l.path, () => writeLeaf(job, l)));
   const links = entries.filter((e) => e.node.kind === 'leaf' && first.get(e.node.inode) !== e.path);
   await runSliced(links, signal, (e) => guard(job, e.path, () => writeLink(job, e, first)));
   await setXattrs(job, root, dirs, leaves);
@@ -123,6 +123,22 @@ async function build(job: Job, root: DirNode, entries: WriteEntry[]): Promise<vo
   const finishing: Array<[string, DirNode]> = dirs.map((d) => [d.path, d.node]);
   finishing.reverse().push(['', root]);
   await runSliced(finishing, signal, ([rel, dir]) => guard(job, rel, () => finishDir(job, rel, dir)));
+}
+
+/**
+ * Regular files in the order their bytes lie in the store (layer, then offset in its tar), the rest after them.
+ * Reads then run front to back through each layer.tar: the kernel's readahead, or one direct read per window,
+ * serves many files.
+ */
+function inContentOrder(leaves: readonly Leaf[]): Leaf[] {
+  const key = (l: Leaf): [number, number] => {
+    const c = l.inode.content;
+    return c === undefined ? [Infinity, 0] : [c.layer, c.offset ?? -1 - (c.data ?? 0)];
+  };
+  return leaves
+    .map((l) => ({ l, k: key(l) }))
+    .sort((a, b) => a.k[0] - b.k[0] || a.k[1] - b.k[1])
+    .map(({ l }) => l);
 }
 
 function guard(job: Job, rel: string, fn: () => void): void {
