@@ -20,6 +20,13 @@ const HELP = `usage: node bench/flatten.mjs [options]
                  stratum-cold-zstd, stratum-import, stratum-warm, umoci, tar-replay, floor, gunzip)
   --work DIR     scratch directory for stores and outputs (default $STRATUM_BENCH_WORK or /tmp/stratum-bench)
   --json FILE    also write the results as JSON
+  --settle S     seconds to wait before each run once the page cache is reset (default 3): see "Noise"
+                 in bench/README.md
+  --drop-caches  as root, empty the page cache before each run and re-read only the row's inputs (writes then
+                 land in memory the kernel just freed, which this VM makes 5x cheaper: a different regime)
+  --delete-between
+                 remove each run's output and store right after it (the old way; needs less disk, but
+                 the next rows then pay for ext4 skipping freshly freed inodes)
   -h, --help
 
 env: STRATUM_BENCH_IMAGE   directory of the bench image (default $TMPDIR/stratum-corpus/corpus/debian,
@@ -37,6 +44,9 @@ try {
       only: { type: 'string' },
       work: { type: 'string', default: process.env.STRATUM_BENCH_WORK || '/tmp/stratum-bench' },
       json: { type: 'string' },
+      settle: { type: 'string', default: '3' },
+      'delete-between': { type: 'boolean', default: false },
+      'drop-caches': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
   }).values;
@@ -50,6 +60,8 @@ if (opts.help) {
 const RUNS = Number(opts.runs);
 if (!Number.isInteger(RUNS) || RUNS < 1) die(`--runs takes a whole number ≥ 1, not "${opts.runs}"`, 2);
 const ONLY = opts.only ? new RegExp(opts.only) : null;
+const SETTLE = Number(opts.settle);
+if (!(SETTLE >= 0)) die(`--settle takes a number of seconds, not "${opts.settle}"`, 2);
 const WORK = path.resolve(opts.work);
 
 // ------------------------------------------------------------------------------------ the image
@@ -119,10 +131,12 @@ if (!fs.existsSync(FINAL_TAR) || fs.statSync(FINAL_TAR).mtimeMs < fs.statSync(im
   run(['sh', '-c', 'zstd -dcq "$1" > "$2.tmp" && mv "$2.tmp" "$2"', 'sh', image.rootfsZst, FINAL_TAR]);
 }
 const OUT_ROOT = path.join(WORK, 'out');
-const STORE_COLD = path.join(WORK, 'store-cold');
+const STORES = path.join(WORK, 'stores');
 const STORE_WARM = path.join(WORK, 'store-warm');
 rmrf(OUT_ROOT);
+rmrf(STORES);
 fs.mkdirSync(OUT_ROOT);
+fs.mkdirSync(STORES);
 
 // ------------------------------------------------------------------------------------ rows
 const node = process.execPath;
@@ -136,19 +150,19 @@ let warmRef = null;
 const ROWS = [
   {
     id: 'stratum-cold', label: 'stratum flatten, cold store, oci-archive gzip', input: image.ociTar,
-    before: () => rmrf(STORE_COLD), argv: (out) => stratum('flatten', '-q', '--store', STORE_COLD, image.ociTar, out), check: (out) => out,
+    argv: (out, store) => stratum('flatten', '-q', '--store', store, image.ociTar, out), check: (out) => out,
   },
   {
     id: 'stratum-cold-docker', label: 'stratum flatten, cold store, docker-archive', input: image.dockerTar,
-    before: () => rmrf(STORE_COLD), argv: (out) => stratum('flatten', '-q', '--store', STORE_COLD, image.dockerTar, out), check: (out) => out,
+    argv: (out, store) => stratum('flatten', '-q', '--store', store, image.dockerTar, out), check: (out) => out,
   },
   {
     id: 'stratum-cold-zstd', label: 'stratum flatten, cold store, oci-archive zstd', input: image.zstdTar,
-    before: () => rmrf(STORE_COLD), argv: (out) => stratum('flatten', '-q', '--store', STORE_COLD, image.zstdTar, out), check: (out) => out,
+    argv: (out, store) => stratum('flatten', '-q', '--store', store, image.zstdTar, out), check: (out) => out,
   },
   {
     id: 'stratum-import', label: 'stratum import only, cold store, oci gzip', input: image.ociTar,
-    before: () => rmrf(STORE_COLD), argv: () => stratum('import', '-q', '--store', STORE_COLD, image.ociTar),
+    argv: (_out, store) => stratum('import', '-q', '--store', store, image.ociTar),
   },
   {
     id: 'stratum-warm', label: 'stratum flatten, warm store', input: image.ociTar,
@@ -182,7 +196,6 @@ if (ROWS.some((r) => r.id.startsWith('stratum'))) {
 // ------------------------------------------------------------------------------------ run
 const host = hostInfo(WORK);
 log(`image ${IMAGE_DIR} (${LAYERS.length} layers${EXPECTED_ENTRIES ? `, ${EXPECTED_ENTRIES} entries in the final tree` : ''}); work dir ${WORK}`);
-log(`${host.cpus} CPUs, load average ${host.loadavg.join(' ')}, nice ${host.nice}; ${ROWS.length} rows × ${RUNS} runs, warm page cache`);
 if (host.loadavg[0] > host.cpus * 0.5) log(`warning: the machine is busy (load ${host.loadavg[0]} on ${host.cpus} CPUs): wall times will be noisy`);
 
 // warm the page cache with every input so the first row does not pay for disk reads the others do not
@@ -199,16 +212,48 @@ if (ROWS.some((r) => r.id === 'stratum-warm')) {
   log(`warm store: imported ${path.basename(image.ociTar)} as ${warmRef.slice(0, 19)} in ${((Date.now() - t0) / 1000).toFixed(1)} s (not measured)`);
 }
 
+// Inputs each row reads, re-read into the page cache after it is dropped (below).
+const INPUTS = {
+  'stratum-cold': [image.ociTar], 'stratum-cold-docker': [image.dockerTar], 'stratum-cold-zstd': [image.zstdTar],
+  'stratum-import': [image.ociTar], 'stratum-warm': [STORE_WARM], umoci: [image.layout], 'tar-replay': LAYERS.map((l) => l.path),
+  floor: [FINAL_TAR], gunzip: LAYERS.map((l) => l.path),
+};
+const filesUnder = (p) => (fs.statSync(p).isDirectory() ? fs.readdirSync(p).flatMap((n) => filesUnder(path.join(p, n))) : [p]);
+const canDropCaches = opts['drop-caches'] && isRoot() && fs.existsSync('/proc/sys/vm/drop_caches');
+if (opts['drop-caches'] && !canDropCaches) log('not root: the page cache is not reset between runs');
+
+// Outputs and stores stay until the end: on ext4 without a journal (this VM), every inode created in the
+// minute after a mass delete first skips all the freshly freed ones, and a row ran up to 2x slower after a
+// row that had just removed 10,000 files. Keeping them needs about 1 GB per run and row.
+let DELETE_BETWEEN = opts['delete-between'];
+const needGB = ROWS.length * RUNS * 1.2;
+const freeGB = fs.statfsSync(WORK).bavail * fs.statfsSync(WORK).bsize / 2 ** 30;
+if (!DELETE_BETWEEN && freeGB < needGB + 5) {
+  log(`only ${freeGB.toFixed(0)} GB free in ${WORK}, keeping every output needs about ${needGB.toFixed(0)} GB: removing each run's output after it`);
+  DELETE_BETWEEN = true;
+}
+
+log(`${host.cpus} CPUs, load average ${host.loadavg.join(' ')}, nice ${host.nice}; ${ROWS.length} rows × ${RUNS} runs, ${canDropCaches ? 'page cache reset to the row\'s inputs' : 'warm page cache'} and ${SETTLE} s settle before each run, outputs ${DELETE_BETWEEN ? 'removed after each run' : 'kept until the end'}`);
 const results = Object.fromEntries(ROWS.map((r) => [r.id, { id: r.id, label: r.label, argv: null, runs: [], errors: [], sanity: null }]));
 for (let i = 0; i < RUNS; i++) {
   for (const row of ROWS) {
     const res = results[row.id];
     const out = path.join(OUT_ROOT, `${row.id}-${i + 1}`);
+    const store = path.join(STORES, `${row.id}-${i + 1}`);
     rmrf(out);
     row.before?.(out);
+    // Every run starts from the same state: nothing dirty, nothing freed lately, memory settled. On this VM memory
+    // the kernel freed is reused cheaply for a few seconds, then the host takes it back and touching it again costs
+    // ~2.6 ms per MB; when outputs were removed between runs, a row ran faster or slower depending on how much the
+    // row before it had just freed.
     sync();
-    const argv = row.argv(out);
-    res.argv ??= argv.map((a) => a.replace(out, '$OUT'));
+    if (canDropCaches) {
+      fs.writeFileSync('/proc/sys/vm/drop_caches', '1');
+      for (const f of INPUTS[row.id].flatMap(filesUnder)) run(['sh', '-c', 'cat "$1" > /dev/null', 'sh', f]);
+    }
+    await new Promise((r) => setTimeout(r, SETTLE * 1000));
+    const argv = row.argv(out, store);
+    res.argv ??= argv.map((a) => a.replace(out, '$OUT').replace(store, '$STORE'));
     const r = await timed(argv, { cwd: REPO });
     if (!r.ok) {
       const msg = `exit ${r.code}: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`;
@@ -223,11 +268,13 @@ for (let i = 0; i < RUNS; i++) {
         if (n !== EXPECTED_ENTRIES) log(`warning: ${row.id} wrote ${n} entries, the final tree has ${EXPECTED_ENTRIES}`);
       }
     }
-    rmrf(out);
-    row.after?.(out);
+    if (DELETE_BETWEEN) {
+      rmrf(out);
+      rmrf(store);
+    }
   }
 }
-rmrf(STORE_COLD);
+rmrf(STORES);
 rmrf(STORE_WARM);
 rmrf(OUT_ROOT);
 host.loadavgAfter = (await import('node:os')).default.loadavg().map((x) => +x.toFixed(2));

@@ -1,6 +1,7 @@
 // The CLI: a thin shell over the library. Only this folder prints or exits.
 import { StratumError, UsageError } from '../errors.js';
 import { COMMANDS, usage } from './commands.js';
+import { keepYoungGenerationSmall } from './shared.js';
 
 export async function main(argv: string[]): Promise<number> {
   const debug = argv.includes('--debug');
@@ -40,6 +41,7 @@ function oneLine(s: string): string {
 }
 
 export function run(argv: string[]): void {
+  keepYoungGenerationSmall();
   let settled = false;
   const debug = argv.includes('--debug');
   // A promise nobody will ever settle lets Node run out of work and exit 0 as if the command had

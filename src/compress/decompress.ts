@@ -3,6 +3,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import zlib from 'node:zlib';
 import { Decompress as FzstdDecompress } from 'fzstd';
+import pLimit from 'p-limit';
 import { FormatError } from '../errors.js';
 import { sniffCompression, type Compression } from './sniff.js';
 
@@ -17,6 +18,18 @@ export function createDecompressor(kind: Compression, label: string): Transform 
     return native ? wrapErrors(native(), 'zstd', label) : new FzstdTransform(label);
   }
   return new Transform({ transform: (chunk, _enc, cb) => cb(null, chunk) });
+}
+
+const fzstdTurn = pLimit(1);
+
+/**
+ * Runs `fn` (the whole life of one decompressor of `kind`) when it is that kind's turn. fzstd decodes on the main
+ * thread, so two zstd layers at once only take turns there while each holds its window and buffers: one at a time,
+ * importing the bench image's zstd form peaked at 141-142 MB RSS instead of 151-164 MB, for 4% more wall time.
+ * zlib (gzip, and zstd where Node has it) works in the threadpool and runs unqueued.
+ */
+export function inDecoderTurn<T>(kind: Compression, fn: () => Promise<T>): Promise<T> {
+  return kind === 'zstd' && !(zlib as ZlibWithZstd).createZstdDecompress ? fzstdTurn(fn) : fn();
 }
 
 /** Rewrites zlib's errors into one-line FormatErrors that name the input. */

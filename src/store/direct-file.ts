@@ -13,7 +13,7 @@ const { O_WRONLY, O_CREAT, O_EXCL, O_DIRECT } = constants;
 
 /** Offsets, lengths and buffer addresses of O_DIRECT I/O must be multiples of the logical block size; 4 KiB covers all. */
 export const DIRECT_ALIGN = 4096;
-const SLOT = 1024 * 1024;
+const SLOT = 256 * 1024;
 const SLOTS_PER_FILE = 3;
 
 /**

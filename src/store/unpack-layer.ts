@@ -7,7 +7,7 @@ import { promises as fsp } from 'node:fs';
 import { once } from 'node:events';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { createDecompressor, peek } from '../compress/decompress.js';
+import { createDecompressor, inDecoderTurn, peek } from '../compress/decompress.js';
 import { sniffCompression, type Compression } from '../compress/sniff.js';
 import type { LayerIndex } from '../layer/entry.js';
 import type { Digest } from '../spec/digest.js';
@@ -38,6 +38,10 @@ export interface StreamResult {
 export async function streamLayer(source: Readable, blobTmp: string, layerTmp: string, label: string, opts: UnpackOptions): Promise<StreamResult> {
   const { head, rest } = await peek(source, 4);
   const compression = sniffCompression(head);
+  return inDecoderTurn(compression, () => unpack(source, rest, compression, blobTmp, layerTmp, label, opts));
+}
+
+async function unpack(source: Readable, rest: AsyncIterable<Buffer>, compression: Compression, blobTmp: string, layerTmp: string, label: string, opts: UnpackOptions): Promise<StreamResult> {
   const decompressor = createDecompressor(compression, label);
   const blobOut = new SequentialFileWriter(blobTmp);
   // An uncompressed blob is its own layer.tar: linked below rather than written twice.

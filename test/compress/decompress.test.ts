@@ -3,7 +3,8 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createDecompressor } from '../../src/compress/decompress.js';
+import zlib from 'node:zlib';
+import { createDecompressor, inDecoderTurn } from '../../src/compress/decompress.js';
 import { FormatError } from '../../src/errors.js';
 
 function zstd(data: Buffer): Buffer {
@@ -49,5 +50,38 @@ describe('zstd decompression', () => {
       expect(err).toBeInstanceOf(FormatError);
       expect((err as Error).message).toMatch(/^test layer: (corrupt|truncated) zstd stream/);
     }
+  });
+});
+
+describe('inDecoderTurn', () => {
+  /** Starts `n` turns of `kind` at once; returns the most that were ever running together. */
+  async function most(kind: 'zstd' | 'gzip', n: number): Promise<number> {
+    let running = 0;
+    let peak = 0;
+    await Promise.all(
+      Array.from({ length: n }, () =>
+        inDecoderTurn(kind, async () => {
+          peak = Math.max(peak, ++running);
+          await new Promise((r) => setTimeout(r, 10));
+          running--;
+        }),
+      ),
+    );
+    return peak;
+  }
+
+  it('runs one pure-JS zstd decode at a time, and zlib decodes side by side', async () => {
+    const nativeZstd = typeof (zlib as { createZstdDecompress?: unknown }).createZstdDecompress === 'function';
+    expect(await most('zstd', 4)).toBe(nativeZstd ? 4 : 1);
+    expect(await most('gzip', 4)).toBe(4);
+  });
+
+  it('a failed turn passes its error on and lets the next one run', async () => {
+    const first = inDecoderTurn('zstd', async () => {
+      throw new Error('corrupt');
+    });
+    const second = inDecoderTurn('zstd', async () => 'ran');
+    await expect(first).rejects.toThrow('corrupt');
+    expect(await second).toBe('ran');
   });
 });
