@@ -23,6 +23,7 @@ export class Store {
   private readonly indexCache = new Map<string, LayerIndex>();
   /** Layers whose layer.tar this process wrote around the page cache (store/direct-file.ts): reads go around it too. */
   private readonly uncached = new Set<string>();
+  private readonly layerTars = new Map<string, string>();
 
   private constructor(root: string) {
     this.root = root;
@@ -77,7 +78,10 @@ export class Store {
   /** Where a file's bytes are: a range of layer.tar, or a sparse file's expanded copy under data/. */
   locate(diffID: Digest, ref: { offset?: number; data?: number }, size: number): ContentLocation {
     if (ref.offset !== undefined) {
-      const loc: ContentLocation = { file: this.layerTar(diffID), offset: ref.offset, size };
+      // Once per layer, not per file: the writers ask for thousands.
+      let file = this.layerTars.get(diffID);
+      if (file === undefined) this.layerTars.set(diffID, (file = this.layerTar(diffID)));
+      const loc: ContentLocation = { file, offset: ref.offset, size };
       if (this.uncached.has(diffID)) loc.uncached = true;
       return loc;
     }
