@@ -24,6 +24,9 @@ const HELP = `usage: node bench/flatten.mjs [options]
                  in bench/README.md
   --drop-caches  as root, empty the page cache before each run and re-read only the row's inputs (writes then
                  land in memory the kernel just freed, which this VM makes 5x cheaper: a different regime)
+  --baseline DIR another stratum checkout, built (say \`git worktree add /tmp/old REV && cd /tmp/old &&
+                 npm ci\`): adds its cold, import and warm rows to the same run, so a change is measured
+                 against what it replaced under the same machine conditions
   --delete-between
                  remove each run's output and store right after it (the old way; needs less disk, but
                  the next rows then pay for ext4 skipping freshly freed inodes)
@@ -47,6 +50,7 @@ try {
       settle: { type: 'string', default: '3' },
       'delete-between': { type: 'boolean', default: false },
       'drop-caches': { type: 'boolean', default: false },
+      baseline: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   }).values;
@@ -141,7 +145,10 @@ fs.mkdirSync(STORES);
 // ------------------------------------------------------------------------------------ rows
 const node = process.execPath;
 const stratum = (...args) => [node, STRATUM, ...args];
+const baseline = (...args) => [node, BASELINE, ...args];
 let warmRef = null;
+const BASELINE_DIR = opts.baseline ? path.resolve(opts.baseline) : null;
+const STORE_WARM_BASELINE = path.join(WORK, 'store-warm-baseline');
 
 /**
  * Each row: argv(out) is the measured command; before(out) and after(out) are setup, not measured.
@@ -185,6 +192,11 @@ const ROWS = [
     id: 'gunzip', label: 'gzip -dc of each layer > /dev/null', input: image.layout,
     argv: () => ['sh', '-c', 'for b; do gzip -dc "$b" > /dev/null || exit; done', 'sh', ...LAYERS.map((l) => l.path)],
   },
+  ...(BASELINE_DIR ? [
+    { id: 'baseline-cold', label: 'baseline: flatten, cold store, oci gzip', input: image.ociTar, argv: (out, store) => baseline('flatten', '-q', '--store', store, image.ociTar, out), check: (out) => out },
+    { id: 'baseline-import', label: 'baseline: import only, oci gzip', input: image.ociTar, argv: (_out, store) => baseline('import', '-q', '--store', store, image.ociTar) },
+    { id: 'baseline-warm', label: 'baseline: flatten, warm store', input: image.ociTar, argv: (out) => baseline('flatten', '-q', '--store', STORE_WARM_BASELINE, warmRef, out), check: (out) => out },
+  ] : []),
 ].filter((r) => r.input && (!ONLY || ONLY.test(r.id)));
 if (!ROWS.length) die(`no rows match --only ${opts.only}`, 2);
 let STRATUM = null;
@@ -192,6 +204,7 @@ if (ROWS.some((r) => r.id.startsWith('stratum'))) {
   checkBuilt();
   STRATUM = snapshotStratum(WORK);
 }
+const BASELINE = BASELINE_DIR ? snapshotStratum(WORK, BASELINE_DIR, 'baseline') : null;
 
 // ------------------------------------------------------------------------------------ run
 const host = hostInfo(WORK);
@@ -213,11 +226,18 @@ if (ROWS.some((r) => r.id === 'stratum-warm')) {
   // The import wrote the layers around the page cache (O_DIRECT); warm means warm, like every other row's input.
   run(['sh', '-c', 'cat "$1"/layers/sha256/*/layer.tar > /dev/null', 'sh', STORE_WARM]);
 }
+if (ROWS.some((r) => r.id === 'baseline-warm')) {
+  rmrf(STORE_WARM_BASELINE);
+  const out = run(baseline('import', '-q', '--store', STORE_WARM_BASELINE, image.ociTar));
+  warmRef ??= out.trim().split('\n').pop().split('\t')[1];
+  run(['sh', '-c', 'cat "$1"/layers/sha256/*/* > /dev/null', 'sh', STORE_WARM_BASELINE]);
+}
 
 // Inputs each row reads, re-read into the page cache after it is dropped (below).
 const INPUTS = {
   'stratum-cold': [image.ociTar], 'stratum-cold-docker': [image.dockerTar], 'stratum-cold-zstd': [image.zstdTar],
-  'stratum-import': [image.ociTar], 'stratum-warm': [STORE_WARM], umoci: [image.layout], 'tar-replay': LAYERS.map((l) => l.path),
+  'stratum-import': [image.ociTar], 'stratum-warm': [STORE_WARM],
+  'baseline-cold': [image.ociTar], 'baseline-import': [image.ociTar], 'baseline-warm': [STORE_WARM_BASELINE], umoci: [image.layout], 'tar-replay': LAYERS.map((l) => l.path),
   floor: [FINAL_TAR], gunzip: LAYERS.map((l) => l.path),
 };
 const filesUnder = (p) => (fs.statSync(p).isDirectory() ? fs.readdirSync(p).flatMap((n) => filesUnder(path.join(p, n))) : [p]);
@@ -278,6 +298,7 @@ for (let i = 0; i < RUNS; i++) {
 }
 rmrf(STORES);
 rmrf(STORE_WARM);
+rmrf(STORE_WARM_BASELINE);
 rmrf(OUT_ROOT);
 host.loadavgAfter = (await import('node:os')).default.loadavg().map((x) => +x.toFixed(2));
 
@@ -321,6 +342,9 @@ const PAIRS = {
   'umoci / tar replay': ['umoci', 'tar-replay'],
   'umoci / write floor': ['umoci', 'floor'],
   'stratum import / stratum cold': ['stratum-import', 'stratum-cold'],
+  'stratum cold / baseline cold': ['stratum-cold', 'baseline-cold'],
+  'stratum import / baseline import': ['stratum-import', 'baseline-import'],
+  'stratum warm / baseline warm': ['stratum-warm', 'baseline-warm'],
 };
 const ratios = Object.fromEntries(Object.entries(PAIRS).map(([k, [a, b]]) => [k, ratio(a, b)]));
 const cpuRatios = Object.fromEntries(Object.entries(PAIRS).map(([k, [a, b]]) => [k, ratio(a, b, 'cpu')]));

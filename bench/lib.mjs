@@ -13,17 +13,17 @@ export const STRATUM = path.join(REPO, 'bin', 'stratum.js');
  * Copies bin/ and dist/ into DIR/stratum (node_modules linked) and returns the copy's bin/stratum.js,
  * so every run of one bench measures the same build even while others rebuild dist/. Checks that the copy loads.
  */
-export function snapshotStratum(dir) {
-  const snap = path.join(dir, 'stratum');
+export function snapshotStratum(dir, from = REPO, name = 'stratum') {
+  const snap = path.join(dir, name);
   rmrf(snap);
   fs.mkdirSync(snap, { recursive: true });
-  for (const d of ['bin', 'dist']) fs.cpSync(path.join(REPO, d), path.join(snap, d), { recursive: true });
-  fs.copyFileSync(path.join(REPO, 'package.json'), path.join(snap, 'package.json'));
+  for (const d of ['bin', 'dist']) fs.cpSync(path.join(from, d), path.join(snap, d), { recursive: true });
+  fs.copyFileSync(path.join(from, 'package.json'), path.join(snap, 'package.json'));
   fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(snap, 'node_modules'));
   const bin = path.join(snap, 'bin', 'stratum.js');
   const r = spawnSync(process.execPath, [bin, 'images', '--store', path.join(dir, 'snapshot-check-store')], { encoding: 'utf8' });
   rmrf(path.join(dir, 'snapshot-check-store'));
-  if (r.status !== 0) die(`the build in ${REPO}/dist does not run (${(r.stderr || '').trim().split('\n')[0]}); is tsc still writing it? try again`);
+  if (r.status !== 0) die(`the build in ${from}/dist does not run (${(r.stderr || '').trim().split('\n')[0]}); is tsc still writing it? try again`);
   return bin;
 }
 export const TIME = '/usr/bin/time';
