@@ -9,8 +9,6 @@ import { createProgress, formatBytes } from './progress.js';
 import { abortOnSignal, collectGarbage, COMMON, importProgress, limitValues, LIMITS, LIMITS_USAGE, openStore, parse, SELECT, type Command } from './shared.js';
 export type { Command } from './shared.js';
 import { printTable } from './table.js';
-import { diffCommand } from './diff-command.js';
-import { INSPECT_COMMANDS, INSPECT_USAGE } from './inspect-commands.js';
 
 const importCommand: Command = async (argv) => {
   const { values, positionals } = parse(argv, { ...COMMON, ...SELECT, ...LIMITS }, [1, Infinity], `stratum import IMAGE... [--image REF] [--platform OS/ARCH] ${LIMITS_USAGE}`);
@@ -122,17 +120,30 @@ const exportCommand: Command = async (argv) => {
   return 0;
 };
 
-export const COMMANDS: Record<string, Command> = {
-  import: importCommand,
-  images: imagesCommand,
-  rm: rmCommand,
-  gc: gcCommand,
-  verify: verifyCommand,
-  flatten: flattenCommand,
-  export: exportCommand,
-  diff: diffCommand,
-  ...INSPECT_COMMANDS,
+const now = (c: Command) => async (): Promise<Command> => c;
+const inspect = (name: string) => async (): Promise<Command> => (await import('./inspect-commands.js')).INSPECT_COMMANDS[name];
+
+/** Each command's code, loaded when it runs: diff and the inspect commands are ~40 ms of module loading a flatten need not pay. */
+export const COMMANDS: Record<string, () => Promise<Command>> = {
+  import: now(importCommand),
+  images: now(imagesCommand),
+  rm: now(rmCommand),
+  gc: now(gcCommand),
+  verify: now(verifyCommand),
+  flatten: now(flattenCommand),
+  export: now(exportCommand),
+  diff: async () => (await import('./diff-command.js')).diffCommand,
+  ...Object.fromEntries(['inspect', 'manifest', 'config', 'ls', 'cat', 'history', 'waste'].map((n) => [n, inspect(n)])),
 };
+
+const INSPECT_USAGE = `  inspect IMAGE            identity, config, layers with history (--json; --files imports for file counts)
+  manifest IMAGE           the manifest JSON, byte-exact
+  config IMAGE             the config JSON, byte-exact
+  ls IMAGE [PATH]          the merged tree (-l long, -R recursive, --glob PATTERN, --layer N one layer's changes)
+  cat IMAGE PATH           one file's bytes (symlinks followed inside the image)
+  history IMAGE [PATH]     like docker history; with PATH, that path's story across layers
+  waste IMAGE              bytes overwritten, deleted or duplicated by later layers (--fail-over 10MB|5%)
+`;
 
 export function usage(): string {
   return `stratum: take container images apart without Docker

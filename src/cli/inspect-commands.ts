@@ -315,11 +315,3 @@ export const INSPECT_COMMANDS: Record<string, Command> = {
   waste: wasteCommand,
 };
 
-export const INSPECT_USAGE = `  inspect IMAGE            identity, config, layers with history (--json; --files imports for file counts)
-  manifest IMAGE           the manifest JSON, byte-exact
-  config IMAGE             the config JSON, byte-exact
-  ls IMAGE [PATH]          the merged tree (-l long, -R recursive, --glob PATTERN, --layer N one layer's changes)
-  cat IMAGE PATH           one file's bytes (symlinks followed inside the image)
-  history IMAGE [PATH]     like docker history; with PATH, that path's story across layers
-  waste IMAGE              bytes overwritten, deleted or duplicated by later layers (--fail-over 10MB|5%)
-`;

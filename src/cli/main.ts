@@ -15,9 +15,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write('stratum 0.1.0\n');
       return 0;
     }
-    const command = COMMANDS[name];
-    if (!command) throw new UsageError(`unknown command "${name}" (see stratum --help)`);
-    return await command(rest);
+    const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+    if (!load) throw new UsageError(`unknown command "${name}" (see stratum --help)`);
+    return await (await load())(rest);
   } catch (err) {
     return reportError(err, debug);
   }
