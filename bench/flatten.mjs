@@ -151,7 +151,8 @@ const BASELINE_DIR = opts.baseline ? path.resolve(opts.baseline) : null;
 const STORE_WARM_BASELINE = path.join(WORK, 'store-warm-baseline');
 
 /**
- * Each row: argv(out) is the measured command; before(out) and after(out) are setup, not measured.
+ * Each row: argv(out, store) is the measured command (store: a fresh store directory for this run); before(out) is
+ * setup, not measured.
  * check: the output directory whose entry count must equal the final tree's (sanity: a fast wrong answer is no win).
  */
 const ROWS = [
@@ -211,11 +212,6 @@ const host = hostInfo(WORK);
 log(`image ${IMAGE_DIR} (${LAYERS.length} layers${EXPECTED_ENTRIES ? `, ${EXPECTED_ENTRIES} entries in the final tree` : ''}); work dir ${WORK}`);
 if (host.loadavg[0] > host.cpus * 0.5) log(`warning: the machine is busy (load ${host.loadavg[0]} on ${host.cpus} CPUs): wall times will be noisy`);
 
-// warm the page cache with every input so the first row does not pay for disk reads the others do not
-for (const f of [image.ociTar, image.dockerTar, image.zstdTar, FINAL_TAR, ...LAYERS.map((l) => l.path)].filter(Boolean)) {
-  run(['sh', '-c', 'cat "$1" > /dev/null', 'sh', f]);
-}
-
 if (ROWS.some((r) => r.id === 'stratum-warm')) {
   rmrf(STORE_WARM);
   const t0 = Date.now();
@@ -223,24 +219,27 @@ if (ROWS.some((r) => r.id === 'stratum-warm')) {
   warmRef = out.trim().split('\n').pop().split('\t')[1];
   if (!/^sha256:[0-9a-f]{64}$/.test(warmRef ?? '')) die(`stratum import printed no manifest digest: ${JSON.stringify(out)}`);
   log(`warm store: imported ${path.basename(image.ociTar)} as ${warmRef.slice(0, 19)} in ${((Date.now() - t0) / 1000).toFixed(1)} s (not measured)`);
-  // The import wrote the layers around the page cache (O_DIRECT); warm means warm, like every other row's input.
-  run(['sh', '-c', 'cat "$1"/layers/sha256/*/layer.tar > /dev/null', 'sh', STORE_WARM]);
 }
 if (ROWS.some((r) => r.id === 'baseline-warm')) {
   rmrf(STORE_WARM_BASELINE);
   const out = run(baseline('import', '-q', '--store', STORE_WARM_BASELINE, image.ociTar));
   warmRef ??= out.trim().split('\n').pop().split('\t')[1];
-  run(['sh', '-c', 'cat "$1"/layers/sha256/*/* > /dev/null', 'sh', STORE_WARM_BASELINE]);
 }
 
-// Inputs each row reads, re-read into the page cache after it is dropped (below).
+// What each row reads. All of it is read into the page cache once up front, so the first row does not pay for
+// disk reads the others do not (a warm store's layers too: the import wrote them around the cache, O_DIRECT),
+// and again before each run with --drop-caches.
 const INPUTS = {
   'stratum-cold': [image.ociTar], 'stratum-cold-docker': [image.dockerTar], 'stratum-cold-zstd': [image.zstdTar],
-  'stratum-import': [image.ociTar], 'stratum-warm': [STORE_WARM],
-  'baseline-cold': [image.ociTar], 'baseline-import': [image.ociTar], 'baseline-warm': [STORE_WARM_BASELINE], umoci: [image.layout], 'tar-replay': LAYERS.map((l) => l.path),
-  floor: [FINAL_TAR], gunzip: LAYERS.map((l) => l.path),
+  'stratum-import': [image.ociTar], 'stratum-warm': [path.join(STORE_WARM, 'layers')],
+  'baseline-cold': [image.ociTar], 'baseline-import': [image.ociTar], 'baseline-warm': [path.join(STORE_WARM_BASELINE, 'layers')],
+  umoci: [image.layout], 'tar-replay': LAYERS.map((l) => l.path), floor: [FINAL_TAR], gunzip: LAYERS.map((l) => l.path),
 };
 const filesUnder = (p) => (fs.statSync(p).isDirectory() ? fs.readdirSync(p).flatMap((n) => filesUnder(path.join(p, n))) : [p]);
+const readInputs = (rows) => {
+  for (const f of new Set(rows.flatMap((r) => INPUTS[r.id].flatMap(filesUnder)))) run(['sh', '-c', 'cat "$1" > /dev/null', 'sh', f]);
+};
+readInputs(ROWS);
 const canDropCaches = opts['drop-caches'] && isRoot() && fs.existsSync('/proc/sys/vm/drop_caches');
 if (opts['drop-caches'] && !canDropCaches) log('not root: the page cache is not reset between runs');
 
@@ -271,7 +270,7 @@ for (let i = 0; i < RUNS; i++) {
     sync();
     if (canDropCaches) {
       fs.writeFileSync('/proc/sys/vm/drop_caches', '1');
-      for (const f of INPUTS[row.id].flatMap(filesUnder)) run(['sh', '-c', 'cat "$1" > /dev/null', 'sh', f]);
+      readInputs([row]);
     }
     await new Promise((r) => setTimeout(r, SETTLE * 1000));
     const argv = row.argv(out, store);

@@ -14,7 +14,7 @@ export interface ContentLocation {
   uncached?: boolean;
 }
 
-/** An open store file; a direct one reads aligned 1 MiB windows, which serve many small files in a row. */
+/** An open store file; a direct one reads aligned windows (256 KiB), each serving many small files in a row. */
 interface OpenFile {
   fd: number;
   window?: { buf: Buffer; start: number; length: number };
@@ -89,8 +89,9 @@ function openStoreFile(loc: ContentLocation, what?: string): OpenFile {
       const fd = openSync(loc.file, constants.O_RDONLY | constants.O_DIRECT);
       const window = { buf: takeAlignedSlots(1)[0], start: 0, length: 0 };
       try {
-        // A filesystem may take O_DIRECT at open and refuse it at read: find out now, not mid-copy.
-        readSync(fd, window.buf, 0, DIRECT_ALIGN, 0);
+        // A filesystem may take O_DIRECT at open and refuse it at read: find out now, not mid-copy. The read is
+        // the first window, which the layer-ordered writer wants next anyway.
+        window.length = readSync(fd, window.buf, 0, window.buf.length, 0);
         return { fd, window };
       } catch {
         closeSync(fd);

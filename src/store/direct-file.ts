@@ -18,7 +18,7 @@ const SLOTS_PER_FILE = 3;
 
 /**
  * Page-aligned buffers for direct I/O. JavaScript cannot see a Buffer's address, but a WebAssembly.Memory is mapped
- * whole by the engine, so it starts on a page boundary; slots are 1 MiB apart. Slots are reused, never freed: their
+ * whole by the engine, so it starts on a page boundary; slots are 256 KiB apart. Slots are reused, never freed: their
  * number follows the most files open at once.
  */
 const freeSlots: Buffer[] = [];

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import zlib from 'node:zlib';
 import { createDecompressor, inDecoderTurn } from '../../src/compress/decompress.js';
 import { FormatError } from '../../src/errors.js';
+import { crowd } from '../helpers/concurrency.js';
 
 function zstd(data: Buffer): Buffer {
   return execFileSync('zstd', ['-q', '-c', '-3'], { input: data, maxBuffer: 1 << 30 });
@@ -54,21 +55,8 @@ describe('zstd decompression', () => {
 });
 
 describe('inDecoderTurn', () => {
-  /** Starts `n` turns of `kind` at once; returns the most that were ever running together. */
-  async function most(kind: 'zstd' | 'gzip', n: number): Promise<number> {
-    let running = 0;
-    let peak = 0;
-    await Promise.all(
-      Array.from({ length: n }, () =>
-        inDecoderTurn(kind, async () => {
-          peak = Math.max(peak, ++running);
-          await new Promise((r) => setTimeout(r, 10));
-          running--;
-        }),
-      ),
-    );
-    return peak;
-  }
+  /** `n` turns of `kind` at once: the most that were ever running together. */
+  const most = async (kind: 'zstd' | 'gzip', n: number): Promise<number> => (await crowd(n, (task) => inDecoderTurn(kind, task), 10)).most;
 
   it('runs one pure-JS zstd decode at a time, and zlib decodes side by side', async () => {
     const nativeZstd = typeof (zlib as { createZstdDecompress?: unknown }).createZstdDecompress === 'function';

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { breakLock, withLock } from '../../src/store/lock.js';
 import { tempDir } from '../helpers/archive-builder.js';
+import { crowd } from '../helpers/concurrency.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -19,35 +20,20 @@ async function deadPid(): Promise<number> {
   return child.pid!;
 }
 
-/** `n` holders at once; returns how many got in and the most that were ever inside together. */
-async function crowd(lock: string, n: number): Promise<{ entered: number; most: number }> {
-  let inside = 0;
-  let most = 0;
-  let entered = 0;
-  await Promise.all(
-    Array.from({ length: n }, () =>
-      withLock(lock, async () => {
-        most = Math.max(most, ++inside);
-        entered++;
-        await new Promise((r) => setTimeout(r, 5));
-        inside--;
-      }),
-    ),
-  );
-  return { entered, most };
-}
+/** `n` holders of `lock` at once; how many got in and the most that were ever inside together. */
+const holders = (lock: string, n: number) => crowd(n, (task) => withLock(lock, task));
 
 describe('withLock', () => {
   it('lets one holder in at a time', async () => {
     const lock = path.join(dir, 'index.lock');
-    expect(await crowd(lock, 12)).toEqual({ entered: 12, most: 1 });
+    expect(await holders(lock, 12)).toEqual({ entered: 12, most: 1 });
     await expect(fs.access(lock)).rejects.toThrow();
   });
 
   it('breaks a lock left by a dead process, and only once when many waiters see it at the same time', async () => {
     const lock = path.join(dir, 'index.lock');
     await fs.writeFile(lock, String(await deadPid()));
-    expect(await crowd(lock, 12)).toEqual({ entered: 12, most: 1 });
+    expect(await holders(lock, 12)).toEqual({ entered: 12, most: 1 });
     expect((await fs.readdir(dir)).filter((n) => n.includes('stale'))).toEqual([]);
   });
 
