@@ -5,6 +5,7 @@
 import { FormatError, UsageError } from '../errors.js';
 import type { LayerEntry } from '../layer/entry.js';
 import { displayPath, splitPath } from '../layer/names.js';
+import { isMarker, markerIsShadowed, ownKinds } from './markers.js';
 import { impliedDir, inodeOf, metaOf, newDir } from './nodes.js';
 import { resolveError, resolvePath, type Resolved } from './resolve.js';
 import type { DirNode, Inode, LeafNode, Meta, PlannedTree, PlanWarning } from './types.js';
@@ -47,7 +48,8 @@ class LayerApplier {
     // (`b/.wh..wh..opq` with no `b/`) belongs to this layer, so another marker of it (`.wh..wh..opq`, `.wh.b`) must
     // not remove it, whatever their order in the tar.
     const markers = entries.filter(isMarker).sort((a, b) => markerDepth(a) - markerDepth(b));
-    for (const e of markers) this.hideLower(e);
+    const own = markers.length > 0 ? ownKinds(entries) : new Map();
+    for (const e of markers) if (!markerIsShadowed(this.root, own, e)) this.hideLower(e);
     for (const e of entries) if (!isMarker(e)) this.add(e);
   }
 
@@ -156,10 +158,6 @@ class LayerApplier {
 function markerDepth(e: LayerEntry): number {
   const depth = e.path === '' ? 0 : e.path.split('/').length;
   return e.kind === 'opaque' ? depth + 0.5 : depth;
-}
-
-function isMarker(e: LayerEntry): boolean {
-  return e.kind === 'whiteout' || e.kind === 'opaque';
 }
 
 

@@ -59,6 +59,29 @@ const whiteouts: Row[] = [
   // Departs from the row: the whiteout's parent resolves to /dne, which is created as an implied
   // directory exactly as in #5 (containerd's mkparent runs before the whiteout; its test checks only etc/passwd).
   { id: 16, layers: [[d('etc/'), f('etc/passwd', 'p'), s('localetc', '/dne')], [wh('localetc/etc')]], tree: ['dne/', 'etc/', 'etc/passwd="p"', 'localetc -> /dne'] },
+  // Not rows of EDGE-CASES.md: #15's symlink parent, but this layer itself replaces the symlink (buildah's overlay
+  // differ writes `l/` + `l/.wh..wh..opq` when `l -> /etc` became a directory; the corpus's edge-buildah-overlay
+  // image). The markers act on the new directory, which hides nothing: /etc keeps its files, as overlayfs shows.
+  {
+    id: '15 replaced by a dir, opaque',
+    layers: [[d('etc/'), f('etc/x', 'x'), s('l', '/etc')], [d('l/'), opq('l/'), f('l/inside', 'i')]],
+    tree: ['etc/', 'etc/x="x"', 'l/', 'l/inside="i"'],
+  },
+  {
+    id: '15 replaced by a dir, marker first in the tar',
+    layers: [[d('etc/'), f('etc/x', 'x'), s('l', '/etc')], [opq('l/'), wh('l/x'), d('l/'), f('l/inside', 'i')]],
+    tree: ['etc/', 'etc/x="x"', 'l/', 'l/inside="i"'],
+  },
+  {
+    id: '15 replaced by a file',
+    layers: [[d('etc/'), f('etc/x', 'x'), s('l', '/etc')], [f('l', 'now a file'), wh('l/x')]],
+    tree: ['etc/', 'etc/x="x"', 'l="now a file"'],
+  },
+  {
+    id: '15 replaced below a deeper symlink',
+    layers: [[d('etc/'), d('etc/sub/'), f('etc/sub/x', 'x'), s('l', '/etc')], [d('l/'), d('l/sub/'), wh('l/sub/x'), f('l/sub/y', 'y')]],
+    tree: ['etc/', 'etc/sub/', 'etc/sub/x="x"', 'l/', 'l/sub/', 'l/sub/y="y"'],
+  },
   { id: 17, layers: [[d('etc/'), f('etc/passwd')], [f('dne/../.wh.etc')]], tree: [] },
   {
     id: 18,
