@@ -56,7 +56,7 @@ async function openLayoutDir(dir: string, limits: SourceLimits): Promise<ImageAr
   const files = await layoutDirFileSet(dir, dir);
   const hasLayout = (await files.size('oci-layout')) !== undefined;
   const hasIndex = (await files.size('index.json')) !== undefined;
-  if (!hasLayout) throw notAnImage(dir);
+  if (!hasLayout) throw notALayout(dir, await hasPlainFile(dir, 'manifest.json'));
   if (!hasIndex) throw new FormatError(`${dir}: OCI layout without index.json`, { file: dir });
   await checkLayoutVersion(files, limits.maxJsonBytes);
   return makeArchive('oci-layout', dir, () => ociEntries(files, 'oci-layout', limits), async () => {});
@@ -88,6 +88,21 @@ function detectTarFormat(index: TarIndex): SourceFormat {
     throw new FormatError(`${label}: pre-1.10 docker save (no manifest.json) is not supported`, { file: label });
   }
   throw notAnImage(label);
+}
+
+/**
+ * A directory is read only as an OCI image layout. One with a manifest.json is most often an unpacked docker save
+ * or a skopeo `dir:` copy: say what to give instead rather than "no manifest.json".
+ */
+function notALayout(dir: string, manifestJson: boolean): FormatError {
+  const hint = manifestJson
+    ? `it has a manifest.json: give a docker save as its tar file, and turn a skopeo dir: copy into a layout with \`skopeo copy dir:${dir} oci:DEST\``
+    : 'no oci-layout file';
+  return new FormatError(`${dir}: not an OCI image layout directory (${hint})`, { file: dir });
+}
+
+async function hasPlainFile(dir: string, name: string): Promise<boolean> {
+  return stat(`${dir}/${name}`).then((st) => st.isFile(), () => false);
 }
 
 function notAnImage(label: string): FormatError {

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { warnSkipped } from '../helpers/overlay-oracle.js';
 import { diff, tempDir } from './run-diff.js';
 
 const CORPUS = path.join(process.env.TMPDIR || '/tmp', 'stratum-corpus', 'corpus');
@@ -48,6 +49,8 @@ function expectedChanges(): string[] {
 
 const store = tempDir('diff-corpus');
 afterAll(() => rmSync(store, { recursive: true, force: true }));
+
+if (!present) warnSkipped(`the app-v1 → app-v2 diff (${CORPUS}/app-v1, app-v2)`, 'not built: run ../shared/corpus/make-corpus.sh app as root');
 
 describe.skipIf(!present)('app-v1 → app-v2 against the overlayfs ground truth', () => {
   it('finds exactly the file changes the kernel-merged trees differ by', async () => {

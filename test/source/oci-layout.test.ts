@@ -224,6 +224,14 @@ describe.each([
   });
 });
 
+describe('a directory with a manifest.json but no oci-layout', () => {
+  it('says what to give instead when it holds a manifest.json (an unpacked docker save, a skopeo dir: copy)', async () => {
+    const err = await openDir([{ name: 'manifest.json', content: '{}' }, { name: 'version', content: 'Directory Transport Version: 1.1\n' }]).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(FormatError);
+    expect((err as Error).message).toMatch(/not an OCI image layout directory \(it has a manifest\.json: give a docker save as its tar file, .*skopeo copy dir:/);
+  });
+});
+
 describe('docker-oci-archive (Docker 25+)', () => {
   it('adds RepoTags from manifest.json to the OCI image with the same config', async () => {
     const extra = dockerArchiveEntries([{ image: amd, repoTags: ['amd:1'] }], { style: 'blobs' }).filter((e) => e.name === 'manifest.json');
@@ -263,10 +271,10 @@ describe('layout directory confinement', () => {
     expect(Buffer.concat(await (await image.layers[0].open()).toArray()).equals(amd.layers[0].bytes)).toBe(true);
   });
 
-  it('says "not an image archive" for a directory that is not a layout', async () => {
+  it('says "not an OCI image layout directory" for a directory that is not a layout', async () => {
     const dir = path.join(tmp, `plain${n++}`);
     await mkdir(dir);
-    await expect(openArchive(dir, { tmpDir: tmp })).rejects.toThrow(/not an image archive \(no manifest\.json or oci-layout\/index\.json\)/);
+    await expect(openArchive(dir, { tmpDir: tmp })).rejects.toThrow(/not an OCI image layout directory \(no oci-layout file\)/);
   });
 
   it('says which input is missing', async () => {
