@@ -8,31 +8,50 @@ export function isMarker(e: LayerEntry): boolean {
   return e.kind === 'whiteout' || e.kind === 'opaque';
 }
 
-/** The kind of a layer's own (non-marker) entry at each path as spelled in its tar; the last one wins. */
-export function ownKinds(entries: readonly LayerEntry[]): Map<string, LayerEntry['kind']> {
-  const own = new Map<string, LayerEntry['kind']>();
-  for (const e of entries) if (!isMarker(e)) own.set(e.path, e.kind);
-  return own;
+/** A set of paths as a trie of components: a lookup of every prefix of a path costs one walk down it. */
+interface PathTrie {
+  end: boolean;
+  next: Map<string, PathTrie>;
 }
 
 /**
- * Whether a marker lies at or below a path that its own layer replaces: with a non-directory, or with a directory
- * over a lower non-directory. Nothing of the lower layers is there to hide, and resolving the marker through the
- * lower symlink would reach somewhere else: buildah writes `l/` + `l/.wh..wh..opq` when a symlink `l -> /etc`
- * became a directory, and that must not empty /etc (the kernel's overlayfs, umoci and containers/storage leave it).
- * `root` is the tree of the layers below.
+ * The paths a layer's own entries replace rather than merge into: each non-directory entry, and each directory
+ * entry over a lower non-directory (`root` is the tree of the layers below; the last component is not followed).
+ * Nothing of the lower layers is under such a path, so a marker at or below it hides nothing; resolving the marker
+ * through the lower symlink instead would reach somewhere else: buildah writes `l/` + `l/.wh..wh..opq` when a
+ * symlink `l -> /etc` became a directory, and that must not empty /etc (the kernel's overlayfs, umoci and
+ * containers/storage leave it). Undefined when there is none.
  */
-export function markerIsShadowed(root: DirNode, own: ReadonlyMap<string, LayerEntry['kind']>, marker: LayerEntry): boolean {
+export function replacedPaths(root: DirNode, entries: readonly LayerEntry[]): PathTrie | undefined {
+  const own = new Map<string, LayerEntry['kind']>();
+  for (const e of entries) if (!isMarker(e) && e.path !== '') own.set(e.path, e.kind);
+  let trie: PathTrie | undefined;
+  for (const [path, kind] of own) {
+    if (kind === 'dir') {
+      const lower = resolvePath(root, path, { followLast: false });
+      if (!lower.ok || lower.node.kind === 'dir') continue;
+    }
+    let node = (trie ??= { end: false, next: new Map() });
+    for (const name of path.split('/')) {
+      let child = node.next.get(name);
+      if (child === undefined) node.next.set(name, (child = { end: false, next: new Map() }));
+      node = child;
+    }
+    node.end = true;
+  }
+  return trie;
+}
+
+/** Whether the marker acts at or below one of `replaced` (an opaque marker on the directory itself, too). */
+export function markerIsShadowed(replaced: PathTrie | undefined, marker: LayerEntry): boolean {
+  if (replaced === undefined) return false;
   const dir = marker.kind === 'opaque' ? marker.path : splitPath(marker.path)[0];
   if (dir === '') return false;
-  const parts = dir.split('/');
-  for (let i = 1; i <= parts.length; i++) {
-    const prefix = parts.slice(0, i).join('/');
-    const kind = own.get(prefix);
-    if (kind === undefined) continue;
-    if (kind !== 'dir') return true;
-    const lower = resolvePath(root, prefix, { followLast: false });
-    if (lower.ok && lower.node.kind !== 'dir') return true;
+  let node: PathTrie | undefined = replaced;
+  for (const name of dir.split('/')) {
+    node = node.next.get(name);
+    if (node === undefined) return false;
+    if (node.end) return true;
   }
   return false;
 }

@@ -5,7 +5,7 @@
 import { FormatError, UsageError } from '../errors.js';
 import type { LayerEntry } from '../layer/entry.js';
 import { displayPath, splitPath } from '../layer/names.js';
-import { isMarker, markerIsShadowed, ownKinds } from './markers.js';
+import { isMarker, markerIsShadowed, replacedPaths } from './markers.js';
 import { impliedDir, inodeOf, metaOf, newDir } from './nodes.js';
 import { resolveError, resolvePath, type Resolved } from './resolve.js';
 import type { DirNode, Inode, LeafNode, Meta, PlannedTree, PlanWarning } from './types.js';
@@ -48,8 +48,8 @@ class LayerApplier {
     // (`b/.wh..wh..opq` with no `b/`) belongs to this layer, so another marker of it (`.wh..wh..opq`, `.wh.b`) must
     // not remove it, whatever their order in the tar.
     const markers = entries.filter(isMarker).sort((a, b) => markerDepth(a) - markerDepth(b));
-    const own = markers.length > 0 ? ownKinds(entries) : new Map();
-    for (const e of markers) if (!markerIsShadowed(this.root, own, e)) this.hideLower(e);
+    const replaced = markers.length > 0 ? replacedPaths(this.root, entries) : undefined;
+    for (const e of markers) if (!markerIsShadowed(replaced, e)) this.hideLower(e);
     for (const e of entries) if (!isMarker(e)) this.add(e);
   }
 

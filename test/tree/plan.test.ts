@@ -181,4 +181,20 @@ group('planTree: performance', () => {
     expect((nodeAt(planTree(markers(100)), 'big') as DirNode).children.size).toBe(0);
     expect(ratio(markers, 20_000)).toBeLessThan(9);
   });
+
+  // Markers deep below paths the layer itself declares: whether one lies under a path the layer replaces is one
+  // walk down its components, not a lookup per prefix (depth x length per marker). `n` sets the depth here.
+  const deep = (n: number) => {
+    const chain = Array.from({ length: n / 40 }, (_, i) => `d${i}`);
+    const dirs = chain.map((_, i) => d(`${chain.slice(0, i + 1).join('/')}/`));
+    const bottom = chain.join('/');
+    return [
+      layer([...dirs, s('l', bottom)]),
+      layer([d('l/'), ...dirs, ...Array.from({ length: 2000 }, (_, i) => wh(`${bottom}/x${i}`)), ...Array.from({ length: 2000 }, (_, i) => wh(`l/y${i}`))]),
+    ];
+  };
+
+  it('stays linear in path depth with many deep markers under declared directories', () => {
+    expect(ratio(deep, 8_000)).toBeLessThan(9);
+  });
 });
