@@ -5,7 +5,7 @@
 import type { LayerEntry, LayerIndex } from '../layer/entry.js';
 import { displayPath, joinPath, splitPath } from '../layer/names.js';
 import { impliedDir, inodeOf, metaOf, newDir } from '../tree/nodes.js';
-import { isMarker, markerIsShadowed, replacedPaths } from '../tree/markers.js';
+import { isMarker, lowerMarkers } from '../tree/markers.js';
 import { resolvePath } from '../tree/resolve.js';
 import type { DirNode, Inode, LeafNode, Meta, TreeNode } from '../tree/types.js';
 
@@ -65,10 +65,8 @@ class FoldState {
 
   applyLayer(layer: number, entries: readonly LayerEntry[]): void {
     this.layer = layer;
-    // Markers act on the layers below only, so they all go before any entry of the same layer.
-    const markers = entries.filter(isMarker);
-    const replaced = markers.length > 0 ? replacedPaths(this.root, entries) : undefined;
-    for (const e of markers) if (!markerIsShadowed(replaced, e)) this.hide(e);
+    // Markers act on the layers below only, so they all go before any entry of the same layer (tree/markers.ts).
+    for (const e of lowerMarkers(this.root, entries)) this.hide(e);
     for (const e of entries) if (!isMarker(e)) this.add(e);
   }
 

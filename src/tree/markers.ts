@@ -8,6 +8,25 @@ export function isMarker(e: LayerEntry): boolean {
   return e.kind === 'whiteout' || e.kind === 'opaque';
 }
 
+/**
+ * The whiteouts and opaque markers of one layer that act on the layers below (`root`, before any entry of the layer
+ * is applied), in the order to apply them: shallowest first, a whiteout before an opaque marker of the same path.
+ * A directory one marker implies (`b/.wh..wh..opq` with no `b/`) belongs to this layer, so another marker of it
+ * (`.wh..wh..opq`, `.wh.b`) must not remove it, whatever their order in the tar.
+ */
+export function lowerMarkers(root: DirNode, entries: readonly LayerEntry[]): LayerEntry[] {
+  const markers = entries.filter(isMarker);
+  if (markers.length === 0) return markers;
+  const replaced = replacedPaths(root, entries);
+  return markers.filter((m) => !markerIsShadowed(replaced, m)).sort((a, b) => markerDepth(a) - markerDepth(b));
+}
+
+/** Path depth of what a marker removes: a whiteout removes its path, an opaque marker the children of its path. */
+function markerDepth(e: LayerEntry): number {
+  const depth = e.path === '' ? 0 : e.path.split('/').length;
+  return e.kind === 'opaque' ? depth + 0.5 : depth;
+}
+
 /** A set of paths as a trie of components: a lookup of every prefix of a path costs one walk down it. */
 interface PathTrie {
   end: boolean;
@@ -22,7 +41,7 @@ interface PathTrie {
  * symlink `l -> /etc` became a directory, and that must not empty /etc (the kernel's overlayfs, umoci and
  * containers/storage leave it). Undefined when there is none.
  */
-export function replacedPaths(root: DirNode, entries: readonly LayerEntry[]): PathTrie | undefined {
+function replacedPaths(root: DirNode, entries: readonly LayerEntry[]): PathTrie | undefined {
   const own = new Map<string, LayerEntry['kind']>();
   for (const e of entries) if (!isMarker(e) && e.path !== '') own.set(e.path, e.kind);
   let trie: PathTrie | undefined;
@@ -43,7 +62,7 @@ export function replacedPaths(root: DirNode, entries: readonly LayerEntry[]): Pa
 }
 
 /** Whether the marker acts at or below one of `replaced` (an opaque marker on the directory itself, too). */
-export function markerIsShadowed(replaced: PathTrie | undefined, marker: LayerEntry): boolean {
+function markerIsShadowed(replaced: PathTrie | undefined, marker: LayerEntry): boolean {
   if (replaced === undefined) return false;
   const dir = marker.kind === 'opaque' ? marker.path : splitPath(marker.path)[0];
   if (dir === '') return false;

@@ -5,7 +5,7 @@
 import { FormatError, UsageError } from '../errors.js';
 import type { LayerEntry } from '../layer/entry.js';
 import { displayPath, splitPath } from '../layer/names.js';
-import { isMarker, markerIsShadowed, replacedPaths } from './markers.js';
+import { isMarker, lowerMarkers } from './markers.js';
 import { impliedDir, inodeOf, metaOf, newDir } from './nodes.js';
 import { resolveError, resolvePath, type Resolved } from './resolve.js';
 import type { DirNode, Inode, LeafNode, Meta, PlannedTree, PlanWarning } from './types.js';
@@ -44,12 +44,7 @@ class LayerApplier {
   ) {}
 
   apply(entries: readonly LayerEntry[]): void {
-    // Shallow markers first, a whiteout before an opaque marker of the same path: a directory one marker implies
-    // (`b/.wh..wh..opq` with no `b/`) belongs to this layer, so another marker of it (`.wh..wh..opq`, `.wh.b`) must
-    // not remove it, whatever their order in the tar.
-    const markers = entries.filter(isMarker).sort((a, b) => markerDepth(a) - markerDepth(b));
-    const replaced = markers.length > 0 ? replacedPaths(this.root, entries) : undefined;
-    for (const e of markers) if (!markerIsShadowed(replaced, e)) this.hideLower(e);
+    for (const e of lowerMarkers(this.root, entries)) this.hideLower(e);
     for (const e of entries) if (!isMarker(e)) this.add(e);
   }
 
@@ -153,13 +148,6 @@ class LayerApplier {
     return { layer: this.layer, path };
   }
 }
-
-/** Path depth of what a marker removes: a whiteout removes its path, an opaque marker the children of its path. */
-function markerDepth(e: LayerEntry): number {
-  const depth = e.path === '' ? 0 : e.path.split('/').length;
-  return e.kind === 'opaque' ? depth + 0.5 : depth;
-}
-
 
 function show(path: string): string {
   return path === '' ? '/' : displayPath(path);
