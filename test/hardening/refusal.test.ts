@@ -108,7 +108,7 @@ const cases: Case[] = [
       await fs.writeFile(path.join(d, 'index.json'), '{}');
       return d;
     },
-    what: /not an image archive/,
+    what: /not an OCI image layout directory \(no oci-layout file\)/,
   },
   {
     name: 'an OCI layout listing no images',

@@ -23,7 +23,6 @@ import { diffManifests, manifestOfDir, type ManifestRecord } from './tree-manife
 export const TOOLS = path.join(SHARED, 'corpus', 'tools');
 export const OVERLAY_ROOTFS = path.join(TOOLS, 'overlay-rootfs.sh');
 export const TREE_MANIFEST_SH = path.join(TOOLS, 'tree-manifest.sh');
-export const SKIP_MESSAGE = 'SKIPPED: overlayfs oracle needs root and mount';
 
 // ---------------------------------------------------------------------------------------------------------------
 // processes
@@ -126,7 +125,7 @@ async function checkOverlay(): Promise<OracleStatus> {
 
 /** The loud line every skipped oracle test prints. */
 export function warnSkipped(what: string, reason: string): void {
-  console.warn(`\n${'!'.repeat(100)}\n${SKIP_MESSAGE}: ${what} NOT CHECKED (${reason})\n${'!'.repeat(100)}\n`);
+  console.warn(`\n${'!'.repeat(100)}\nSKIPPED: ${what} NOT CHECKED (${reason})\n${'!'.repeat(100)}\n`);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
