@@ -159,8 +159,8 @@ usage: stratum COMMAND [options]
   export IMAGE FILE|-      the same tree as one tar
   diff OLD NEW             compare layers, files, config, history, packages (exit 0 same, 1 differ, 2 trouble)
 ${INSPECT_USAGE}
-IMAGE is an archive (docker save, docker-archive, oci-archive; gzip/zstd ok), an OCI layout
-directory, - for stdin, or a name or digest already in the store.
+IMAGE is an archive (docker save, docker-archive, oci-archive; gzip/zstd ok), a directory (OCI layout,
+skopeo dir:, unpacked docker save), - for stdin, or a name or digest already in the store.
 
 common options: --store DIR   --image REF   --platform OS/ARCH[/VARIANT]   -q   --debug
 limits (import, flatten, export): --max-unpacked BYTES (per layer, default 64G)   --max-ratio N (default 5000)

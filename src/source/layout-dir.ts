@@ -1,6 +1,6 @@
-// The files of an OCI layout directory. Only the layout's own names can be asked for, and each is
-// resolved with realpath and must stay under the layout's real root, so a blob that is a symlink
-// to /etc/shadow is "not in the layout" rather than read.
+// The files of an image directory (OCI layout, unpacked docker save, skopeo dir:). Only the format's own names
+// can be asked for, and each is resolved with realpath and must stay under the directory's real root, so a blob
+// that is a symlink to /etc/shadow is "not in the layout" rather than read.
 import { constants } from 'node:fs';
 import { lstat, open, realpath, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
@@ -10,9 +10,17 @@ import type { FileSet } from './file-set.js';
 
 const LAYOUT_NAME = /^(?:oci-layout|index\.json|blobs\/[a-z0-9]+(?:[+._-][a-z0-9]+)*\/[a-zA-Z0-9=_-]+)$/;
 
-export async function layoutDirFileSet(dir: string, label: string): Promise<FileSet> {
+export function layoutDirFileSet(dir: string, label: string): Promise<FileSet> {
+  return directoryFileSet(dir, label, (name) => LAYOUT_NAME.test(name));
+}
+
+/**
+ * The files of any image directory (an OCI layout, an unpacked docker save, a skopeo dir: copy). `accepts` says
+ * which names the format can ask for; whatever it accepts must still resolve to a regular file under the root.
+ */
+export async function directoryFileSet(dir: string, label: string, accepts: (name: string) => boolean): Promise<FileSet> {
   const root = await realpath(dir);
-  const find = (name: string) => confinedPath(root, name, label);
+  const find = (name: string) => (accepts(name) ? confinedPath(root, name, label) : Promise.resolve(undefined));
   const mustOpen = async (name: string): Promise<FileHandle> => {
     const p = await find(name);
     if (!p) throw new NotFoundError(`${label}: ${name} not found in the layout`, { file: label, path: name });
@@ -43,7 +51,6 @@ export async function layoutDirFileSet(dir: string, label: string): Promise<File
 
 /** The real path of a layout file, or undefined when it is absent or resolves outside the layout. */
 async function confinedPath(root: string, name: string, label: string): Promise<string | undefined> {
-  if (!LAYOUT_NAME.test(name)) return undefined;
   let real: string;
   try {
     real = await realpath(path.join(root, name));

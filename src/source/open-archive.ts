@@ -1,14 +1,16 @@
 // Opens an image archive, whatever its form: detects the format from content (never the file
 // name), spools stdin and compressed archives to a temp file, and wires the matching reader to
-// selection. Formats: docker-archive, oci-archive, docker-oci-archive (Docker 25+), oci-layout.
+// selection. Formats: docker-archive, oci-archive, docker-oci-archive (Docker 25+), oci-layout, and as
+// directories an unpacked docker save and skopeo's dir:.
 import { stat } from 'node:fs/promises';
 import { FormatError, NotFoundError, StratumError, asStratumError } from '../errors.js';
 import { dockerArchiveEntries } from './docker-archive.js';
 import { toCandidates, type ImageEntry } from './entries.js';
 import type { FileSet } from './file-set.js';
-import { layoutDirFileSet } from './layout-dir.js';
+import { directoryFileSet, layoutDirFileSet } from './layout-dir.js';
 import { checkLayoutVersion, ociEntries } from './oci-layout.js';
 import { selectEntry } from './select.js';
+import { isSkopeoDir, skopeoDirFileSet } from './skopeo-dir.js';
 import { sniffFile, spoolFile, spoolInput } from './spool.js';
 import { tarFileSet } from './tar-files.js';
 import { indexTar, type TarIndex } from './tar-index.js';
@@ -45,21 +47,37 @@ async function openAny(input: string, opts: OpenOptions): Promise<ImageArchive> 
     if (err.code === 'ENOENT') throw new NotFoundError(`${input}: no such file or directory`, { file: input });
     throw asStratumError(err, input);
   });
-  if (st.isDirectory()) return openLayoutDir(input, limits);
+  if (st.isDirectory()) return openDirectory(input, limits);
   const kind = await sniffFile(input);
   if (kind === 'none') return openTar(input, input, limits, async () => {});
   const spool = await spoolFile(input, kind, opts.tmpDir, input);
   return openTar(spool.path, input, limits, spool.remove);
 }
 
-async function openLayoutDir(dir: string, limits: SourceLimits): Promise<ImageArchive> {
+/** An OCI layout (oci-layout decides, as in a tar), else a skopeo dir: copy (its version file), else an unpacked docker save. */
+async function openDirectory(dir: string, limits: SourceLimits): Promise<ImageArchive> {
+  const none = async () => {};
   const files = await layoutDirFileSet(dir, dir);
-  const hasLayout = (await files.size('oci-layout')) !== undefined;
-  const hasIndex = (await files.size('index.json')) !== undefined;
-  if (!hasLayout) throw notALayout(dir, await hasPlainFile(dir, 'manifest.json'));
-  if (!hasIndex) throw new FormatError(`${dir}: OCI layout without index.json`, { file: dir });
-  await checkLayoutVersion(files, limits.maxJsonBytes);
-  return makeArchive('oci-layout', dir, () => ociEntries(files, 'oci-layout', limits), async () => {});
+  if ((await files.size('oci-layout')) !== undefined) {
+    if ((await files.size('index.json')) === undefined) throw new FormatError(`${dir}: OCI layout without index.json`, { file: dir });
+    await checkLayoutVersion(files, limits.maxJsonBytes);
+    return makeArchive('oci-layout', dir, () => ociEntries(files, 'oci-layout', limits), none);
+  }
+  const top = await directoryFileSet(dir, dir, (name) => name === 'version' || name === 'manifest.json');
+  if (await isSkopeoDir(top)) {
+    const dirFiles = await skopeoDirFileSet(dir, dir, limits.maxJsonBytes);
+    return makeArchive('skopeo-dir', dir, () => ociEntries(dirFiles, 'skopeo-dir', limits), none);
+  }
+  if ((await top.size('manifest.json')) !== undefined) {
+    // docker save's names are relative paths inside the archive; the file set still confines each to the directory.
+    const saved = await directoryFileSet(dir, dir, isRelativeName);
+    return makeArchive('docker-archive-dir', dir, () => dockerArchiveEntries(saved, 'docker-archive-dir', limits), none);
+  }
+  throw new FormatError(`${dir}: not an image directory (no oci-layout, no manifest.json)`, { file: dir });
+}
+
+function isRelativeName(name: string): boolean {
+  return name !== '' && !name.startsWith('/') && !name.includes('\0') && !name.split('/').includes('..');
 }
 
 async function openTar(path: string, label: string, limits: SourceLimits, cleanup: Cleanup): Promise<ImageArchive> {
@@ -88,21 +106,6 @@ function detectTarFormat(index: TarIndex): SourceFormat {
     throw new FormatError(`${label}: pre-1.10 docker save (no manifest.json) is not supported`, { file: label });
   }
   throw notAnImage(label);
-}
-
-/**
- * A directory is read only as an OCI image layout. One with a manifest.json is most often an unpacked docker save
- * or a skopeo `dir:` copy: say what to give instead rather than "no manifest.json".
- */
-function notALayout(dir: string, manifestJson: boolean): FormatError {
-  const hint = manifestJson
-    ? `it has a manifest.json: give a docker save as its tar file, and turn a skopeo dir: copy into a layout with \`skopeo copy dir:${dir} oci:DEST\``
-    : 'no oci-layout file';
-  return new FormatError(`${dir}: not an OCI image layout directory (${hint})`, { file: dir });
-}
-
-async function hasPlainFile(dir: string, name: string): Promise<boolean> {
-  return stat(`${dir}/${name}`).then((st) => st.isFile(), () => false);
 }
 
 function notAnImage(label: string): FormatError {

@@ -8,7 +8,9 @@ export type SourceFormat =
   | 'docker-archive' // legacy docker save / podman / skopeo docker-archive (manifest.json, no oci-layout)
   | 'docker-oci-archive' // Docker 25+ save: OCI layout plus manifest.json
   | 'oci-archive' // a tar of an OCI layout
-  | 'oci-layout'; // an OCI layout directory
+  | 'oci-layout' // an OCI layout directory
+  | 'docker-archive-dir' // an unpacked docker save: a directory with manifest.json and no oci-layout
+  | 'skopeo-dir'; // skopeo's dir: transport (version, manifest.json, blobs by bare hex digest)
 
 export interface LayerSource {
   /** Position in the image, base first. */

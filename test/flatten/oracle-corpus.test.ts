@@ -1,6 +1,7 @@
 // The corpus's real images (../shared/corpus/make-corpus.sh), flattened by the stratum CLI from every export the
-// corpus has of each (OCI layout gzip and zstd, oci-archive gzip and zstd, docker-archive, buildah push), must equal
-// the kernel's overlayfs merge that make-corpus.sh recorded: groundtruth/manifest.tsv and groundtruth/xattrs.txt.
+// corpus has of each (OCI layout gzip and zstd, oci-archive gzip and zstd, docker-archive, buildah push, dockerd's
+// docker save, skopeo dir:), must equal the kernel's overlayfs merge that make-corpus.sh recorded:
+// groundtruth/manifest.tsv and groundtruth/xattrs.txt.
 // - `edge-umoci`, `edge-buildah-overlay`, `edge-buildah-vfs`: one 3-layer image of deletions, opaque dirs, type
 //   changes, hardlinks, symlinks, setuid, odd names, devices, a fifo and xattrs, made by three layer differs that
 //   disagree on opaque markers and hardlinks. CI builds these (`make-corpus.sh edge`, about a minute).
@@ -31,11 +32,12 @@ const IMAGES: CorpusImage[] = [
   ...['amd64', 'arm64'].map((arch) => ({ dir: 'multiarch', truth: `multiarch/groundtruth-${arch}`, args: ['--platform', `linux/${arch}`] })),
 ];
 
-/** Each export of an image that is an image: archives, and layout directories (skopeo's dir: copy is not one). */
+/** Each export of an image: archives, OCI layouts and skopeo dir: copies (not groundtruth/ or crosscheck/). */
 function exportsOf(image: string): string[] {
   const dir = path.join(CORPUS, image);
+  const isImageDir = (name: string) => ['oci-layout', 'version'].some((f) => existsSync(path.join(dir, name, f)));
   return readdirSync(dir, { withFileTypes: true })
-    .filter((d) => (d.isFile() && d.name.endsWith('.tar')) || (d.isDirectory() && existsSync(path.join(dir, d.name, 'oci-layout'))))
+    .filter((d) => (d.isFile() && d.name.endsWith('.tar')) || (d.isDirectory() && isImageDir(d.name)))
     .map((d) => d.name)
     .sort();
 }

@@ -108,7 +108,7 @@ const cases: Case[] = [
       await fs.writeFile(path.join(d, 'index.json'), '{}');
       return d;
     },
-    what: /not an OCI image layout directory \(no oci-layout file\)/,
+    what: /not an image directory \(no oci-layout, no manifest\.json\)/,
   },
   {
     name: 'an OCI layout listing no images',

@@ -224,11 +224,39 @@ describe.each([
   });
 });
 
-describe('a directory with a manifest.json but no oci-layout', () => {
-  it('says what to give instead when it holds a manifest.json (an unpacked docker save, a skopeo dir: copy)', async () => {
-    const err = await openDir([{ name: 'manifest.json', content: '{}' }, { name: 'version', content: 'Directory Transport Version: 1.1\n' }]).catch((e: Error) => e);
-    expect(err).toBeInstanceOf(FormatError);
-    expect((err as Error).message).toMatch(/not an OCI image layout directory \(it has a manifest\.json: give a docker save as its tar file, .*skopeo copy dir:/);
+/** skopeo's dir: transport: version, manifest.json, every other blob under its bare hex digest. */
+const skopeoDir = (image: BuiltImage, version = 'Directory Transport Version: 1.1\n'): TarSpec[] => [
+  { name: 'version', content: version },
+  { name: 'manifest.json', content: image.manifest.bytes },
+  ...[image.config, ...image.layers].map((b) => ({ name: hexOf(b.descriptor.digest), content: b.bytes })),
+];
+
+describe('image directories that are not OCI layouts', () => {
+  it('reads a skopeo dir: copy, checking every blob against the manifest', async () => {
+    const archive = await openDir(skopeoDir(amd));
+    expect(archive.format).toBe('skopeo-dir');
+    const image = await archive.select({});
+    expect(image.manifestDigest).toBe(amd.manifest.descriptor.digest);
+    expect(image.layers.map((l) => l.diffID)).toEqual(amd.diffIDs);
+    const tampered = skopeoDir(amd).map((e) => (e.name === hexOf(amd.config.descriptor.digest) ? { ...e, content: Buffer.from('{}') } : e));
+    await expect((await openDir(tampered)).select({})).rejects.toThrow(`blob ${amd.config.descriptor.digest}: size is 2 bytes`);
+  });
+
+  it('refuses a dir: version it does not know', async () => {
+    await expect(openDir(skopeoDir(amd, 'Directory Transport Version: 2.0\n'))).rejects.toThrow(UnsupportedError);
+  });
+
+  it('reads an unpacked docker save, and only inside it', async () => {
+    const archive = await openDir(dockerArchiveEntries([{ image: arm, repoTags: ['arm:1'] }]));
+    expect(archive.format).toBe('docker-archive-dir');
+    const image = await archive.select({ image: 'arm:1' });
+    expect(image.layers.map((l) => l.diffID)).toEqual(arm.diffIDs);
+    const escaping = [{ name: 'manifest.json', content: JSON.stringify([{ Config: '../outside.json', RepoTags: [], Layers: [] }]) }];
+    await expect((await openDir(escaping)).select({})).rejects.toThrow(/outside\.json.*not found|not found.*outside\.json/);
+  });
+
+  it('says what it looked for in a directory that is none of them', async () => {
+    await expect(openDir([{ name: 'index.json', content: '{}' }])).rejects.toThrow(/not an image directory \(no oci-layout, no manifest\.json\)/);
   });
 });
 
@@ -271,10 +299,10 @@ describe('layout directory confinement', () => {
     expect(Buffer.concat(await (await image.layers[0].open()).toArray()).equals(amd.layers[0].bytes)).toBe(true);
   });
 
-  it('says "not an OCI image layout directory" for a directory that is not a layout', async () => {
+  it('says "not an image directory" for a directory that is not one', async () => {
     const dir = path.join(tmp, `plain${n++}`);
     await mkdir(dir);
-    await expect(openArchive(dir, { tmpDir: tmp })).rejects.toThrow(/not an OCI image layout directory \(no oci-layout file\)/);
+    await expect(openArchive(dir, { tmpDir: tmp })).rejects.toThrow(/not an image directory \(no oci-layout, no manifest\.json\)/);
   });
 
   it('says which input is missing', async () => {
