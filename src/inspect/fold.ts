@@ -5,7 +5,7 @@
 import type { LayerEntry, LayerIndex } from '../layer/entry.js';
 import { displayPath, joinPath, splitPath } from '../layer/names.js';
 import { impliedDir, inodeOf, metaOf, newDir } from '../tree/nodes.js';
-import { isMarker, lowerMarkers } from '../tree/markers.js';
+import { isMarker, layerMarkers } from '../tree/markers.js';
 import { resolvePath } from '../tree/resolve.js';
 import type { DirNode, Inode, LeafNode, Meta, TreeNode } from '../tree/types.js';
 
@@ -66,7 +66,10 @@ class FoldState {
   applyLayer(layer: number, entries: readonly LayerEntry[]): void {
     this.layer = layer;
     // Markers act on the layers below only, so they all go before any entry of the same layer (tree/markers.ts).
-    for (const e of lowerMarkers(this.root, entries)) this.hide(e);
+    for (const { entry, replaced } of layerMarkers(this.root, entries)) {
+      if (replaced !== undefined) this.implyDirAt(replaced, entry);
+      this.hide(entry);
+    }
     for (const e of entries) if (!isMarker(e)) this.add(e);
   }
 
@@ -194,6 +197,16 @@ class FoldState {
     const r = resolvePath(this.root, path, { followLast: true, create });
     if (made.size > 0 && r.ok) this.announceImplied(r.path, made);
     return r;
+  }
+
+  /** As the planner does: `path`, which this layer replaces, becomes a directory of it, a lower symlink there unfollowed. */
+  private implyDirAt(path: string, e: LayerEntry): void {
+    const [dir, base] = splitPath(path);
+    const parent = this.dirAt(dir, e, true);
+    if (!parent) return;
+    const at = joinPath(parent.path, base);
+    if (parent.node.children.get(base) === undefined) this.resolveCreating(at);
+    else if (parent.node.children.get(base)!.kind !== 'dir') this.implyOver(at);
   }
 
   /** Replaces the non-directory at `path` with an implied directory; false if its parent cannot be found. */

@@ -8,17 +8,25 @@ export function isMarker(e: LayerEntry): boolean {
   return e.kind === 'whiteout' || e.kind === 'opaque';
 }
 
+/** A marker of a layer, and the path its own layer replaces on the marker's way, if any (see replacedPaths). */
+export interface LayerMarker {
+  entry: LayerEntry;
+  replaced?: string;
+}
+
 /**
- * The whiteouts and opaque markers of one layer that act on the layers below (`root`, before any entry of the layer
- * is applied), in the order to apply them: shallowest first, a whiteout before an opaque marker of the same path.
+ * The whiteouts and opaque markers of one layer (`root` is the tree below, before any entry of the layer is
+ * applied), in the order to apply them: shallowest first, a whiteout before an opaque marker of the same path.
  * A directory one marker implies (`b/.wh..wh..opq` with no `b/`) belongs to this layer, so another marker of it
- * (`.wh..wh..opq`, `.wh.b`) must not remove it, whatever their order in the tar.
+ * (`.wh..wh..opq`, `.wh.b`) must not remove it, whatever their order in the tar. A marker with `replaced` set lies
+ * at or below a path its own layer replaces: the caller makes that path a directory of this layer (never following
+ * the lower symlink there), so the marker implies its directories as any marker does and hides nothing.
  */
-export function lowerMarkers(root: DirNode, entries: readonly LayerEntry[]): LayerEntry[] {
+export function layerMarkers(root: DirNode, entries: readonly LayerEntry[]): LayerMarker[] {
   const markers = entries.filter(isMarker);
-  if (markers.length === 0) return markers;
+  if (markers.length === 0) return [];
   const replaced = replacedPaths(root, entries);
-  return markers.filter((m) => !markerIsShadowed(replaced, m)).sort((a, b) => markerDepth(a) - markerDepth(b));
+  return markers.sort((a, b) => markerDepth(a) - markerDepth(b)).map((entry) => ({ entry, replaced: replacedPrefix(replaced, entry) }));
 }
 
 /** Path depth of what a marker removes: a whiteout removes its path, an opaque marker the children of its path. */
@@ -37,7 +45,7 @@ interface PathTrie {
  * The paths a layer's own entries replace rather than merge into: each non-directory entry, and each directory
  * entry over a lower non-directory (`root` is the tree of the layers below; the last component is not followed).
  * Nothing of the lower layers is under such a path, so a marker at or below it hides nothing; resolving the marker
- * through the lower symlink instead would reach somewhere else: buildah writes `l/` + `l/.wh..wh..opq` when a
+ * through the lower symlink there would reach somewhere else: buildah writes `l/` + `l/.wh..wh..opq` when a
  * symlink `l -> /etc` became a directory, and that must not empty /etc (the kernel's overlayfs, umoci and
  * containers/storage leave it). Undefined when there is none.
  */
@@ -61,16 +69,17 @@ function replacedPaths(root: DirNode, entries: readonly LayerEntry[]): PathTrie 
   return trie;
 }
 
-/** Whether the marker acts at or below one of `replaced` (an opaque marker on the directory itself, too). */
-function markerIsShadowed(replaced: PathTrie | undefined, marker: LayerEntry): boolean {
-  if (replaced === undefined) return false;
+/** The shallowest of `replaced` at or above the marker's directory (an opaque marker's own path counts). */
+function replacedPrefix(replaced: PathTrie | undefined, marker: LayerEntry): string | undefined {
+  if (replaced === undefined) return undefined;
   const dir = marker.kind === 'opaque' ? marker.path : splitPath(marker.path)[0];
-  if (dir === '') return false;
+  if (dir === '') return undefined;
   let node: PathTrie | undefined = replaced;
-  for (const name of dir.split('/')) {
-    node = node.next.get(name);
-    if (node === undefined) return false;
-    if (node.end) return true;
+  const names = dir.split('/');
+  for (let i = 0; i < names.length; i++) {
+    node = node.next.get(names[i]);
+    if (node === undefined) return undefined;
+    if (node.end) return names.slice(0, i + 1).join('/');
   }
-  return false;
+  return undefined;
 }

@@ -5,7 +5,7 @@
 import { FormatError, UsageError } from '../errors.js';
 import type { LayerEntry } from '../layer/entry.js';
 import { displayPath, splitPath } from '../layer/names.js';
-import { isMarker, lowerMarkers } from './markers.js';
+import { isMarker, layerMarkers } from './markers.js';
 import { impliedDir, inodeOf, metaOf, newDir } from './nodes.js';
 import { resolveError, resolvePath, type Resolved } from './resolve.js';
 import type { DirNode, Inode, LeafNode, Meta, PlannedTree, PlanWarning } from './types.js';
@@ -44,8 +44,21 @@ class LayerApplier {
   ) {}
 
   apply(entries: readonly LayerEntry[]): void {
-    for (const e of lowerMarkers(this.root, entries)) this.hideLower(e);
+    for (const { entry, replaced } of layerMarkers(this.root, entries)) {
+      if (replaced !== undefined) this.implyDirAt(replaced, entry);
+      this.hideLower(entry);
+    }
     for (const e of entries) if (!isMarker(e)) this.add(e);
+  }
+
+  /**
+   * Makes `path`, which this layer's own entry replaces, a directory of this layer: its parent resolved as any
+   * marker's, a lower symlink or file at `path` itself replaced by an implied directory and never followed.
+   */
+  private implyDirAt(path: string, e: LayerEntry): void {
+    const [dir, base] = splitPath(path);
+    const parent = this.markerDirAt(dir, e);
+    if (parent.children.get(base)?.kind !== 'dir') parent.children.set(base, impliedDir());
   }
 
   /** Runs before any entry of the layer is added, so it only ever removes lower-layer content. */

@@ -9,7 +9,8 @@
 // Generated layers stay where the oracle can judge: no entry below a symlink (lower or same layer; the script's
 // DISAGREEMENT case, and GNU tar would follow it), no entry below a lower non-directory unless the layer declares
 // that directory first, no hardlink into a lower layer (the oracle copies those), no whiteout below a lower
-// non-directory, no entries below a path the same layer whites out unless it also declares that directory.
+// non-directory (unless the layer declares every directory on its way, so that it hides nothing), no entries below
+// a path the same layer whites out unless it also declares that directory.
 //
 // CI: up to 40 runs, cut off after 40 s (the count that ran is printed). Long run:
 //   STRATUM_PROPERTY_RUNS=1000 STRATUM_PROPERTY_TIME=0 npx vitest run test/flatten/property.test.ts
@@ -191,6 +192,16 @@ function legalize(image: Op[][]): Member[][] {
       const first = entries.findIndex((e) => isUnder(e.path, w.path));
       entries.splice(first < 0 ? entries.length : first, 0, autoDir(w.path));
       declared.set(w.path, 'dir');
+    }
+    // (D) a marker below a lower non-directory that this layer declares a directory, with every directory on its
+    // way declared too (buildah's overlay differ writes `l/` + `l/.wh..wh..opq` when a symlink l became a directory):
+    // it hides nothing, and must not reach through the old symlink
+    for (const op of ops) {
+      if (op.t !== 'wh' && op.t !== 'opq') continue;
+      const dirs = (op.t === 'opq' ? [...ancestors(op.path), op.path] : ancestors(op.path)).filter((a) => a !== '');
+      if (dirs.every(lowerOk) || !dirs.every((a) => declared.get(a) === 'dir')) continue;
+      if (markers.some((m) => m.t === op.t && m.path === op.path)) continue;
+      markers.push({ t: op.t, path: op.path });
     }
     // markers go anywhere in the tar: spread them between the entries
     const members = [...entries];

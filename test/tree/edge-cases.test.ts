@@ -73,6 +73,14 @@ const whiteouts: Row[] = [
     tree: ['etc/', 'etc/x="x"', 'l/', 'l/inside="i"'],
   },
   {
+    id: '15 replaced by a dir, a child before the dir entry',
+    layers: [[d('etc/'), f('etc/x', 'x'), s('l', '/etc')], [opq('l/'), f('l/inside', 'i'), d('l/')]],
+    tree: ['etc/', 'etc/x="x"', 'l/', 'l/inside="i"'],
+  },
+  // Found by the property test: the marker over a lower file still implies the directory for a child that comes
+  // before the layer's own `a/b/` entry.
+  { id: '25 over a lower file, a child before the dir entry', layers: [[f('a/b')], [opq('a/b/'), f('a/b/a'), d('a/b/')]], tree: ['a/', 'a/b/', 'a/b/a=""'] },
+  {
     id: '15 replaced by a file',
     layers: [[d('etc/'), f('etc/x', 'x'), s('l', '/etc')], [f('l', 'now a file'), wh('l/x')]],
     tree: ['etc/', 'etc/x="x"', 'l="now a file"'],
