@@ -44,6 +44,7 @@ function exportsOf(image: string): string[] {
 
 const built = IMAGES.filter((i) => existsSync(path.join(CORPUS, i.truth, 'manifest.tsv')));
 const missing = IMAGES.filter((i) => !built.includes(i)).map((i) => i.truth.replace(/\/groundtruth.*$/, ''));
+if (publicGt.length === 0) missing.push('publicgt/*');
 if (!root) warnSkipped('the corpus images', 'need root to write owners and devices');
 else if (missing.length > 0) {
   warnSkipped(`the corpus images ${[...new Set(missing)].join(', ')}`, `not built under ${CORPUS}: run ../shared/corpus/make-corpus.sh as root`);

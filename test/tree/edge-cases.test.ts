@@ -77,6 +77,13 @@ const whiteouts: Row[] = [
     layers: [[d('etc/'), f('etc/x', 'x'), s('l', '/etc')], [opq('l/'), f('l/inside', 'i'), d('l/')]],
     tree: ['etc/', 'etc/x="x"', 'l/', 'l/inside="i"'],
   },
+  {
+    // The kernel shows l/a/: extracting the layer makes the whiteout's parent directory.
+    id: '15 replaced by a dir, a whiteout in an undeclared subdirectory',
+    layers: [[d('etc/'), f('etc/x', 'x'), s('l', '/etc')], [d('l/'), wh('l/a/x')]],
+    tree: ['etc/', 'etc/x="x"', 'l/', 'l/a/'],
+    check: (t) => implied(t, 'l/a'),
+  },
   // Found by the property test: the marker over a lower file still implies the directory for a child that comes
   // before the layer's own `a/b/` entry.
   { id: '25 over a lower file, a child before the dir entry', layers: [[f('a/b')], [opq('a/b/'), f('a/b/a'), d('a/b/')]], tree: ['a/', 'a/b/', 'a/b/a=""'] },
