@@ -1,4 +1,5 @@
-// Which whiteouts and opaque markers of a layer reach the layers below it at all.
+// A layer's whiteouts and opaque markers: the order to apply them in, and which of them lie under a path that
+// the layer itself replaces.
 import type { LayerEntry } from '../layer/entry.js';
 import { splitPath } from '../layer/names.js';
 import { resolvePath } from './resolve.js';
