@@ -10,7 +10,7 @@ import type { FileSet } from './file-set.js';
 import { directoryFileSet, layoutDirFileSet } from './layout-dir.js';
 import { checkLayoutVersion, ociEntries } from './oci-layout.js';
 import { selectEntry } from './select.js';
-import { isSkopeoDir, skopeoDirFileSet } from './skopeo-dir.js';
+import { skopeoDirFileSet } from './skopeo-dir.js';
 import { sniffFile, spoolFile, spoolInput } from './spool.js';
 import { tarFileSet } from './tar-files.js';
 import { indexTar, type TarIndex } from './tar-index.js';
@@ -54,7 +54,10 @@ async function openAny(input: string, opts: OpenOptions): Promise<ImageArchive> 
   return openTar(spool.path, input, limits, spool.remove);
 }
 
-/** An OCI layout (oci-layout decides, as in a tar), else a skopeo dir: copy (its version file), else an unpacked docker save. */
+/**
+ * An OCI layout (oci-layout decides, as in a tar), else a skopeo dir: copy (its version file), else an unpacked
+ * docker save (its manifest.json).
+ */
 async function openDirectory(dir: string, limits: SourceLimits): Promise<ImageArchive> {
   const none = async () => {};
   const files = await layoutDirFileSet(dir, dir);
@@ -63,14 +66,11 @@ async function openDirectory(dir: string, limits: SourceLimits): Promise<ImageAr
     await checkLayoutVersion(files, limits.maxJsonBytes);
     return makeArchive('oci-layout', dir, () => ociEntries(files, 'oci-layout', limits), none);
   }
-  const top = await directoryFileSet(dir, dir, (name) => name === 'version' || name === 'manifest.json');
-  if (await isSkopeoDir(top)) {
-    const dirFiles = await skopeoDirFileSet(dir, dir, limits.maxJsonBytes);
-    return makeArchive('skopeo-dir', dir, () => ociEntries(dirFiles, 'skopeo-dir', limits), none);
-  }
-  if ((await top.size('manifest.json')) !== undefined) {
-    // docker save's names are relative paths inside the archive; the file set still confines each to the directory.
-    const saved = await directoryFileSet(dir, dir, isRelativeName);
+  const copied = await skopeoDirFileSet(dir, dir, limits.maxJsonBytes);
+  if (copied) return makeArchive('skopeo-dir', dir, () => ociEntries(copied, 'skopeo-dir', limits), none);
+  // docker save's names are relative paths inside the archive; the file set still confines each to the directory.
+  const saved = await directoryFileSet(dir, dir, isRelativeName);
+  if ((await saved.size('manifest.json')) !== undefined) {
     return makeArchive('docker-archive-dir', dir, () => dockerArchiveEntries(saved, 'docker-archive-dir', limits), none);
   }
   throw new FormatError(`${dir}: not an image directory (no oci-layout, no manifest.json)`, { file: dir });

@@ -16,16 +16,13 @@ const BLOB_NAME = /^blobs\/sha256\/([0-9a-f]{64})$/;
 /** The first line containers/image writes; versions 1.0 and 1.1 differ only in what it may store. */
 const VERSION = /^Directory Transport Version: 1\.[01]\n?$/;
 
-/** Whether `version` marks a dir: copy (read before anything else is trusted). */
-export async function isSkopeoDir(files: FileSet): Promise<boolean> {
-  const size = await files.size('version');
-  if (size === undefined || size > 64) return false;
-  return (await files.read('version', size)).toString('latin1').startsWith('Directory Transport Version:');
-}
-
-export async function skopeoDirFileSet(dir: string, label: string, maxJsonBytes: number): Promise<FileSet> {
+/** The directory as an OCI layout, or undefined when no `version` file marks it as a dir: copy. */
+export async function skopeoDirFileSet(dir: string, label: string, maxJsonBytes: number): Promise<FileSet | undefined> {
   const files = await directoryFileSet(dir, label, (name) => DIR_NAME.test(name));
-  const version = (await files.read('version', 64)).toString('latin1');
+  const size = await files.size('version');
+  if (size === undefined || size > 64) return undefined;
+  const version = (await files.read('version', size)).toString('latin1');
+  if (!version.startsWith('Directory Transport Version:')) return undefined;
   if (!VERSION.test(version)) throw new UnsupportedError(`${label}: skopeo dir: ${JSON.stringify(version.trim())} is not a version this stratum reads (1.0, 1.1)`, { file: label });
   const { raw, value } = await readJsonFile(files, 'manifest.json', maxJsonBytes);
   const doc = asObject(value, `${label}: manifest.json`);
