@@ -155,7 +155,8 @@ export class Store {
     if (cached) return cached;
     let raw: string;
     try {
-      raw = await fsp.readFile(path.join(this.layerDir(diffID), 'index.json'), 'latin1');
+      // One latin1 decode of the whole buffer: readFile's own decoding goes through a StringDecoder.
+      raw = (await fsp.readFile(path.join(this.layerDir(diffID), 'index.json'))).toString('latin1');
     } catch {
       throw new NotFoundError(`layer ${diffID} is not unpacked in the store ${this.root}`, { digest: diffID });
     }

@@ -36,6 +36,12 @@ function layerCount(available: number, upTo: number | undefined): number {
 class LayerApplier {
   /** Paths of this layer's entries so far, to spot duplicates. */
   private readonly seen = new Set<string>();
+  /**
+   * The directory the last entry's parent path resolved to. A tar lists a directory's entries together, so most
+   * entries share the previous one's parent; it stays valid until an entry replaces a directory or a symlink,
+   * which are all a resolution goes through (see add).
+   */
+  private lastParent: { path: string; dir: DirNode } | undefined;
 
   constructor(
     private readonly root: DirNode,
@@ -95,10 +101,14 @@ class LayerApplier {
     this.seen.add(e.path);
     if (e.path === '') return this.setRoot(e);
     const linked = e.kind === 'hardlink' ? this.hardlinkTarget(e) : undefined;
-    const [dir, base] = splitPath(e.path);
-    const parent = this.dirAt(dir, e);
+    // Not splitPath: destructuring a tuple goes through the iterator protocol until V8 optimises the caller,
+    // which a single planning run mostly does not live to see.
+    const slash = e.path.lastIndexOf('/');
+    const parent = this.dirAt(slash < 0 ? '' : e.path.slice(0, slash), e);
+    const base = slash < 0 ? e.path : e.path.slice(slash + 1);
     const existing = parent.children.get(base);
     if (e.kind === 'dir' && existing?.kind === 'dir') return this.setDir(existing, e);
+    if (existing !== undefined && (existing.kind === 'dir' || existing.inode.kind === 'symlink')) this.lastParent = undefined;
     // A new node even when a leaf is replaced: other hardlinked names keep the old inode.
     parent.children.set(base, linked ? { kind: 'leaf', inode: linked } : this.newNode(e));
   }
@@ -138,8 +148,12 @@ class LayerApplier {
 
   /** The directory at `path`, every component followed, missing ones implied (containerd mkparent). */
   private dirAt(path: string, e: LayerEntry): DirNode {
+    if (this.lastParent?.path === path) return this.lastParent.dir;
     const r = resolvePath(this.root, path, { followLast: true, create: impliedDir });
-    if (r.ok && r.node.kind === 'dir') return r.node;
+    if (r.ok && r.node.kind === 'dir') {
+      this.lastParent = { path, dir: r.node };
+      return r.node;
+    }
     throw this.parentError(r, e);
   }
 

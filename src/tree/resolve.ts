@@ -25,6 +25,38 @@ export type Resolved =
 
 /** Resolves `path` (any spelling: leading '/', '.', '..' are fine) starting at the root. */
 export function resolvePath(root: DirNode, path: string, opts: ResolveOptions): Resolved {
+  return resolveDirect(root, path, opts) ?? resolveGeneral(root, path, opts);
+}
+
+/**
+ * The common case without the bookkeeping: a clean path (no '', '.' or '..' component) walked through directories
+ * only. Undefined as soon as it meets anything else (a symlink to follow, an odd component); the general walk then
+ * starts over, and sees the same tree, since the only change made here is implied directories it would create too.
+ * Index paths are clean and mostly reach no symlink, and a planner that resolves each entry's parent in full spends
+ * most of a first (not yet optimised) run allocating component arrays.
+ */
+function resolveDirect(root: DirNode, path: string, opts: ResolveOptions): Resolved | undefined {
+  if (path === '') return { ok: true, node: root, path: '' };
+  let dir = root;
+  let start = 0;
+  for (;;) {
+    const slash = path.indexOf('/', start);
+    const end = slash < 0 ? path.length : slash;
+    const name = path.slice(start, end);
+    if (name === '' || name === '.' || name === '..') return undefined;
+    const child = childOf(dir, name, opts.create);
+    if (child === undefined) return { ok: false, reason: 'missing', path: path.slice(0, end) };
+    if (slash < 0) {
+      if (child.kind === 'leaf' && opts.followLast && child.inode.kind === 'symlink') return undefined;
+      return { ok: true, node: child, path };
+    }
+    if (child.kind !== 'dir') return child.inode.kind === 'symlink' ? undefined : { ok: false, reason: 'not-dir', path: path.slice(0, end) };
+    dir = child;
+    start = slash + 1;
+  }
+}
+
+function resolveGeneral(root: DirNode, path: string, opts: ResolveOptions): Resolved {
   const dirs: DirNode[] = [root];
   const names: string[] = [];
   const pending = components(path).reverse();
