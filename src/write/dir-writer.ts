@@ -7,7 +7,7 @@ import { ContentFiles, type ContentLocation } from '../store/content.js';
 import type { DirNode, Inode, PlannedTree } from '../tree/types.js';
 import { firstNames, listEntries, type WriteEntry } from './entries.js';
 import { writeFailure, type Progress } from './failure.js';
-import { applyModeAndTimes, applyOwner, createLeaf, stagingPath, type ContentCopier, type Identity } from './nodes.js';
+import { applyModeAndTimes, applyOwner, createSymlink, creationMask, stagingPath, writeFile, type ContentCopier, type Identity } from './nodes.js';
 import { runSliced } from './sliced.js';
 import { createStaging, inspectOut, installStaging, removeTree } from './staging.js';
 import { makeSpecialNodes, restoreXattrs, xattrDecision, type XattrTarget } from './system-tools.js';
@@ -58,6 +58,8 @@ interface Job {
   /** Files whose mode and times wait until their xattrs are set: a read-only mode would refuse user.* xattrs. */
   deferred: Leaf[];
   content: ContentCopier;
+  /** What the kernel masks off a new file's mode (creationMask). */
+  mask: number;
 }
 
 export async function writeDir(tree: PlannedTree, out: string, opts: WriteDirOptions): Promise<WriteReport> {
@@ -70,7 +72,7 @@ export async function writeDir(tree: PlannedTree, out: string, opts: WriteDirOpt
     const state = await inspectOut(target, opts.force ?? false);
     staging = await createStaging(target);
     const content: ContentCopier = { locate: opts.locate, files: new ContentFiles(), buf: Buffer.allocUnsafe(1024 * 1024) };
-    const job: Job = { out, base: Buffer.from(staging), opts, id: identity(opts), report, skipped: new Set(), deferred: [], content };
+    const job: Job = { out, base: Buffer.from(staging), opts, id: identity(opts), report, skipped: new Set(), deferred: [], content, mask: creationMask(staging) };
     try {
       await build(job, tree.root, entries);
     } finally {
@@ -197,10 +199,16 @@ async function makeSpecials(job: Job, root: DirNode, specials: readonly Leaf[]):
 function writeLeaf(job: Job, { path: rel, inode }: Leaf): void {
   if (job.skipped.has(inode)) return;
   const dst = stagingPath(job.base, rel);
-  if (!isSpecial(inode)) createLeaf(dst, rel, inode, job.content);
-  if (applyOwner(dst, inode.meta, job.id)) job.report.skipped.owners++;
-  if (inode.kind !== 'symlink' && applicableXattrs(job, inode.kind, inode.meta.xattrs).length > 0) job.deferred.push({ path: rel, inode });
-  else applyModeAndTimes(dst, inode.kind, inode.meta);
+  // A read-only mode would refuse user.* xattrs: the mode and times of a node with xattrs wait for them.
+  const defer = inode.kind !== 'symlink' && applicableXattrs(job, inode.kind, inode.meta.xattrs).length > 0;
+  if (defer) job.deferred.push({ path: rel, inode });
+  if (inode.kind === 'file') {
+    if (writeFile(dst, rel, inode, job.content, job.id, !defer, job.mask)) job.report.skipped.owners++;
+  } else {
+    if (inode.kind === 'symlink') createSymlink(dst, inode);
+    if (applyOwner(dst, inode.meta, job.id)) job.report.skipped.owners++;
+    if (!defer) applyModeAndTimes(dst, inode.kind, inode.meta);
+  }
   count(job, inode);
 }
 

@@ -26,21 +26,52 @@ export interface ContentCopier {
   buf: Buffer;
 }
 
+/** Creates a symlink; symlink(2) refuses an existing name, so nothing is ever written through one. */
+export function createSymlink(dst: Buffer, inode: Inode): void {
+  fs.symlinkSync(Buffer.from(inode.linkname ?? '', 'latin1'), dst);
+}
+
 /**
- * Creates a regular file or symlink. Both refuse an existing name (O_EXCL, symlink(2)) and so never write through a
- * symlink; with O_CREAT|O_EXCL the kernel does not follow one even without O_NOFOLLOW.
+ * Creates a regular file (O_EXCL: never through an existing name or symlink) and, through the open descriptor,
+ * gives it its owner and, when `finish`, its mode and times: no second and third lookup of the path. Without
+ * `finish` (xattrs to set first) the mode and times are left to the caller. The file is created with its final
+ * mode when `mask` (the creation mask, see creationMask) leaves that mode alone and no chown can clear bits of it,
+ * which saves the chmod. Returns whether the owner was not kept.
  */
-export function createLeaf(dst: Buffer, rel: string, inode: Inode, content: ContentCopier): void {
-  if (inode.kind === 'symlink') {
-    fs.symlinkSync(Buffer.from(inode.linkname ?? '', 'latin1'), dst);
-    return;
-  }
+export function writeFile(dst: Buffer, rel: string, inode: Inode, content: ContentCopier, id: Identity, finish: boolean, mask: number): boolean {
   if (inode.content === undefined && inode.size !== 0) throw new NotFoundError(`${displayPath(rel)}: ${inode.size}-byte file has no stored content`, { path: rel });
-  const fd = fs.openSync(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+  const { meta } = inode;
+  const mode = meta.mode & 0o7777;
+  // A write by anyone without CAP_FSETID clears setuid and setgid, and so does chown: those modes are set after both.
+  const atOpen = finish && (mode & ~0o777) === 0 && (mode & mask) === 0;
+  const fd = fs.openSync(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, atOpen ? mode : 0o600);
   try {
     if (inode.content !== undefined) copyContent(fd, rel, inode, content);
+    const step = ownerStep(meta, id, false);
+    if (step === 'chown') fs.fchownSync(fd, meta.uid, meta.gid);
+    if (finish) {
+      if (!atOpen) fs.fchmodSync(fd, mode);
+      const t = fsTime(meta.mtime);
+      fs.futimesSync(fd, t, t);
+    }
+    return step === 'lost';
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+/**
+ * The permission bits the kernel takes away from a new file's mode here (the umask, or a default ACL's mask), found
+ * by creating one probe file in `dir`: process.umask() can only read it by setting it.
+ */
+export function creationMask(dir: string): number {
+  const probe = `${dir}/.stratum-mask-${process.pid}`;
+  const fd = fs.openSync(probe, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o777);
+  try {
+    return 0o777 & ~fs.fstatSync(fd).mode;
+  } finally {
+    fs.closeSync(fd);
+    fs.unlinkSync(probe);
   }
 }
 
@@ -61,11 +92,16 @@ function copyContent(fd: number, rel: string, inode: Inode, { locate, files, buf
  * `chmod` follows symlinks, so it is never called on one; the other calls act on the name itself.
  */
 export function applyOwner(dst: Buffer, meta: Meta, id: Identity, always = false): boolean {
+  const step = ownerStep(meta, id, always);
+  if (step === 'chown') fs.lchownSync(dst, meta.uid, meta.gid);
+  return step === 'lost';
+}
+
+/** Files we create get our ids already (staging dirs carry no setgid bit), so a chown to them would be a wasted syscall. */
+function ownerStep(meta: Meta, id: Identity, always: boolean): 'chown' | 'lost' | 'none' {
   const ours = meta.uid === id.uid && meta.gid === id.gid;
-  if (!id.privileged) return !ours;
-  // Files we create get our ids already (staging dirs carry no setgid bit), so that chown would be a wasted syscall.
-  if (!ours || always) fs.lchownSync(dst, meta.uid, meta.gid);
-  return false;
+  if (!id.privileged) return ours ? 'none' : 'lost';
+  return !ours || always ? 'chown' : 'none';
 }
 
 export function applyModeAndTimes(dst: Buffer, kind: Inode['kind'] | 'dir', meta: Meta): void {

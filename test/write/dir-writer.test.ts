@@ -49,6 +49,24 @@ describe('writeDir', () => {
     expect(leftovers(tmp)).toEqual([]);
   });
 
+  // Files are created with their final mode where the creation mask leaves it whole: under any umask the modes
+  // must come out exact, whether set at creation or by a later chmod.
+  it.each(['022', '077', '000', '027'])('keeps exact file modes under umask %s', async (umask) => {
+    const modes = [0o644, 0o666, 0o777, 0o600, 0o640, 0o444, 0o000, 0o4755, 0o2711, 0o1644];
+    for (const m of modes) fx.file(`f${m.toString(8)}`, 'x', { mode: m, mtime: T2001 + m });
+    fx.file('with-xattr', 'x', { mode: 0o444, xattrs: { 'user.a': 'eQ==' } });
+    const out = path.join(tmp, 'out');
+    const old = process.umask(parseInt(umask, 8));
+    try {
+      await writeDir(fx.tree, out, { locate: fx.locate });
+    } finally {
+      process.umask(old);
+    }
+    expect(diffManifests(expectedManifest(fx.tree), await manifestOfDir(out), { labels: ['plan', 'out'] })).toEqual([]);
+    expect(leftovers(tmp)).toEqual([]);
+    expect(readdirSync(out).filter((n) => n.startsWith('.stratum'))).toEqual([]);
+  });
+
   it('gives OUT the root directory metadata', async () => {
     fx.root.meta = { mode: 0o751, uid: 0, gid: 0, mtime: T2001, xattrs: { 'user.root': 'eQ==' } };
     fx.file('a', 'a');
