@@ -14,7 +14,7 @@ export interface ResolvedImage {
 }
 
 export async function resolveImage(store: Store, ref: string, opts: ImportOptions = {}): Promise<ResolvedImage> {
-  if (ref === '-' || (await isPath(ref))) {
+  if (await isImagePath(ref)) {
     const imported = await importImage(store, ref, opts);
     opts.afterImport?.();
     return { image: imported.image, config: await readConfig(store, imported.image.configDigest), imported };
@@ -23,7 +23,9 @@ export async function resolveImage(store: Store, ref: string, opts: ImportOption
   return { image, config: await readConfig(store, image.configDigest) };
 }
 
-async function isPath(ref: string): Promise<boolean> {
+/** Whether IMAGE names something to import (a path, or '-' for stdin) rather than a stored image. */
+export async function isImagePath(ref: string): Promise<boolean> {
+  if (ref === '-') return true;
   try {
     await fsp.stat(ref);
     return true;

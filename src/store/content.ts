@@ -4,7 +4,7 @@
 import { closeSync, constants, createReadStream, openSync, promises as fsp, readSync, type ReadStream } from 'node:fs';
 import { asStratumError, IntegrityError, NotFoundError } from '../errors.js';
 import { DIRECT_ALIGN, directIoSupported, returnAlignedSlots, takeAlignedSlots } from './direct-file.js';
-import { ReadAhead, type ReadAheadOptions } from './read-ahead.js';
+import { ReadAhead, type ReadAheadOptions, type ReaderThread } from './read-ahead.js';
 
 /** `size` bytes of `file` from `offset`. */
 export interface ContentLocation {
@@ -34,13 +34,14 @@ export class ContentFiles {
 
   /**
    * Announces the reads to come, in order: the uncached ones (direct I/O, so no kernel readahead) are then read
-   * ahead on a second thread (store/read-ahead.ts). Reads in another order still work, from the device.
+   * ahead on a second thread (store/read-ahead.ts): `thread` when given (started early; closed here if not
+   * needed), else a new one. Reads in another order still work, from the device.
    */
-  readAhead(locs: Iterable<ContentLocation>, opts?: ReadAheadOptions): void {
+  readAhead(locs: Iterable<ContentLocation>, opts?: ReadAheadOptions, thread?: ReaderThread): void {
     this.ahead?.close();
     const reads = [];
     for (const loc of locs) if (loc.uncached && directIoSupported()) reads.push(loc);
-    this.ahead = ReadAhead.start(reads, opts);
+    this.ahead = ReadAhead.start(reads, opts, thread);
   }
 
   /** Whether a read-ahead thread is running (settles once it runs, or has ended without running). */

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { ContentFiles, type ContentLocation } from '../store/content.js';
+import type { ReaderThread } from '../store/read-ahead.js';
 import type { DirNode, Inode, PlannedTree } from '../tree/types.js';
 import { firstNames, listEntries, type WriteEntry } from './entries.js';
 import { writeFailure, type Progress } from './failure.js';
@@ -25,6 +26,8 @@ export interface WriteDirOptions {
   signal?: AbortSignal;
   /** Whether to set owners, make device nodes and set non-user xattrs; defaults to running as root. */
   privileged?: boolean;
+  /** A reader thread started early, for store files just written around the page cache (store/read-ahead.ts). */
+  readerThread?: ReaderThread;
 }
 
 /** What was written, and what could not be kept so the CLI can say so once. Hardlinks count extra names only. */
@@ -114,7 +117,7 @@ async function build(job: Job, root: DirNode, entries: WriteEntry[]): Promise<vo
   const specials = leaves.filter((l) => isSpecial(l.inode));
   const ordered = inContentOrder(leaves.filter((l) => !isSpecial(l.inode)));
   // Before the directories: the reader thread starts up (~70 ms) while they are made.
-  job.content.files.readAhead(contentReads(job, ordered));
+  job.content.files.readAhead(contentReads(job, ordered), undefined, job.opts.readerThread);
   // Top-down and 0700 for now: children must be creatable whatever the final mode, which is set last.
   await runSliced(dirs, signal, (d) => guard(job, d.path, () => makeDir(job, d.path)));
   // mknod runs in a child process (~50 ms of fork and exec here): the other leaves are written meanwhile. The

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SequentialFileWriter } from '../../src/store/direct-file.js';
 import { ContentFiles } from '../../src/store/content.js';
+import { ReaderThread } from '../../src/store/read-ahead.js';
 import { tempDir } from '../helpers/archive-builder.js';
 
 const dirs: string[] = [];
@@ -165,6 +166,48 @@ describe.each(['disk', 'tmpfs'] as const)('ContentFiles reading ahead on %s', (k
         expect(sha(readRange(files, loc, buf))).toBe(sha(data(loc)));
       }
       expect(files.read({ file: fb, offset: b.length - 10, size: 100, uncached: true }, buf, 0)).toBe(10);
+    } finally {
+      files.close();
+    }
+  });
+
+  it('a thread started before the reads are known (as flatten starts it, before the import) serves them once given', async () => {
+    if (!dir) return console.log('SKIPPED: no /dev/shm here');
+    const thread = new ReaderThread(65536, 3);
+    expect(await thread.started).toBe(true);
+    const a = randomBytes(1024 * 1024 + 5);
+    const fa = path.join(dir, 'a.tar');
+    await writeChunked(fa, a, [262144]);
+    const plan = [
+      { file: fa, offset: 10, size: 300000 },
+      { file: fa, offset: 700000, size: a.length - 700000 },
+    ].map((r) => ({ ...r, uncached: true }));
+    const files = new ContentFiles();
+    const buf = Buffer.alloc(100000);
+    try {
+      files.readAhead(plan, { minBytes: 0 }, thread);
+      for (const loc of plan) expect(sha(readRange(files, loc, buf))).toBe(sha(a.subarray(loc.offset, loc.offset + loc.size)));
+      expect(files.readAheadBytes).toBe(plan[0].size + plan[1].size);
+    } finally {
+      files.close();
+    }
+    // Closing the reads ends the thread too: nothing is left running.
+    await once(thread.worker, 'exit');
+  });
+
+  it('a thread given too little to read is closed, and the reads come from the file', async () => {
+    if (!dir) return console.log('SKIPPED: no /dev/shm here');
+    const thread = new ReaderThread();
+    const a = randomBytes(100000);
+    const fa = path.join(dir, 'a.tar');
+    await writeChunked(fa, a, [65536]);
+    const files = new ContentFiles();
+    const loc = { file: fa, offset: 5, size: 90000, uncached: true };
+    try {
+      files.readAhead([loc], undefined, thread);
+      await once(thread.worker, 'exit');
+      expect(sha(readRange(files, loc, Buffer.alloc(65536)))).toBe(sha(a.subarray(5, 90005)));
+      expect(files.readAheadBytes).toBe(0);
     } finally {
       files.close();
     }
