@@ -14,8 +14,7 @@ import { writeDir, type WriteReport } from '../write/dir-writer.js';
 import { removeStaleSiblings, siblingName } from '../write/staging.js';
 import { writeTar } from '../write/tar-writer.js';
 import type { ImportOptions } from './import-image.js';
-import { isImagePath, layerIndexes, resolveImage, type ResolvedImage } from './resolve-image.js';
-import { ReaderThread } from '../store/read-ahead.js';
+import { layerIndexes, resolveImage, type ResolvedImage } from './resolve-image.js';
 
 export interface PlanOptions extends ImportOptions {
   /** Only the first N layers. */
@@ -51,23 +50,15 @@ export interface FlattenOptions extends PlanOptions {
 }
 
 export async function flatten(store: Store, ref: string, out: string, opts: FlattenOptions = {}): Promise<{ planned: PlannedImage; report: WriteReport }> {
-  // An import first means layer tars fresh on disk and not in the page cache: the writer gets a reader thread for
-  // them, started now, before the import (store/read-ahead.ts says why it must come first).
-  const readerThread = (await isImagePath(ref)) ? new ReaderThread() : undefined;
-  try {
-    const planned = await planImage(store, ref, opts);
-    const report = await writeDir(planned.tree, out, {
-      locate: planned.locate,
-      force: opts.force,
-      paths: planned.paths,
-      onProgress: opts.onWriteProgress,
-      signal: opts.signal,
-      readerThread,
-    });
-    return { planned, report };
-  } finally {
-    readerThread?.close();
-  }
+  const planned = await planImage(store, ref, opts);
+  const report = await writeDir(planned.tree, out, {
+    locate: planned.locate,
+    force: opts.force,
+    paths: planned.paths,
+    onProgress: opts.onWriteProgress,
+    signal: opts.signal,
+  });
+  return { planned, report };
 }
 
 export async function exportTar(store: Store, ref: string, output: Writable, opts: PlanOptions = {}): Promise<PlannedImage> {

@@ -14,7 +14,7 @@ export interface ResolvedImage {
 }
 
 export async function resolveImage(store: Store, ref: string, opts: ImportOptions = {}): Promise<ResolvedImage> {
-  if (await isImagePath(ref)) {
+  if (ref === '-' || (await isPath(ref))) {
     const imported = await importImage(store, ref, opts);
     opts.afterImport?.();
     return { image: imported.image, config: await readConfig(store, imported.image.configDigest), imported };
@@ -23,9 +23,7 @@ export async function resolveImage(store: Store, ref: string, opts: ImportOption
   return { image, config: await readConfig(store, image.configDigest) };
 }
 
-/** Whether IMAGE names something to import (a path, or '-' for stdin) rather than a stored image. */
-export async function isImagePath(ref: string): Promise<boolean> {
-  if (ref === '-') return true;
+async function isPath(ref: string): Promise<boolean> {
   try {
     await fsp.stat(ref);
     return true;

@@ -4,7 +4,6 @@
 import { closeSync, constants, createReadStream, openSync, promises as fsp, readSync, type ReadStream } from 'node:fs';
 import { asStratumError, IntegrityError, NotFoundError } from '../errors.js';
 import { DIRECT_ALIGN, directIoSupported, returnAlignedSlots, takeAlignedSlots } from './direct-file.js';
-import { ReadAhead, type ReadAheadOptions, type ReaderThread } from './read-ahead.js';
 
 /** `size` bytes of `file` from `offset`. */
 export interface ContentLocation {
@@ -28,41 +27,15 @@ interface OpenFile {
  */
 export class ContentFiles {
   private readonly files = new Map<string, OpenFile>();
-  private ahead: ReadAhead | undefined;
-  /** Bytes served by the read-ahead thread rather than a read of our own (for tests and diagnostics). */
-  readAheadBytes = 0;
-
-  /**
-   * Announces the reads to come, in order: the uncached ones (direct I/O, so no kernel readahead) are then read
-   * ahead on a second thread (store/read-ahead.ts): `thread` when given (started early; closed here if not
-   * needed), else a new one. Reads in another order still work, from the device.
-   */
-  readAhead(locs: Iterable<ContentLocation>, opts?: ReadAheadOptions, thread?: ReaderThread): void {
-    this.ahead?.close();
-    const reads = [];
-    for (const loc of locs) if (loc.uncached && directIoSupported()) reads.push(loc);
-    this.ahead = ReadAhead.start(reads, opts, thread);
-  }
-
-  /** Whether a read-ahead thread is running (settles once it runs, or has ended without running). */
-  async readAheadStarted(): Promise<boolean> {
-    return (await this.ahead?.started) ?? false;
-  }
 
   /** Reads the location's bytes from `pos` into `buf` until it is full or the range ends; returns the count. */
   read(loc: ContentLocation, buf: Buffer, pos: number, what?: string): number {
+    const file = this.open(loc, what);
     const want = Math.min(buf.length, loc.size - pos);
     let got = 0;
     try {
       while (got < want) {
         const at = loc.offset + pos + got;
-        const ahead = loc.uncached ? (this.ahead?.take(loc.file, at, buf, got, want - got) ?? -1) : -1;
-        if (ahead > 0) {
-          got += ahead;
-          this.readAheadBytes += ahead;
-          continue;
-        }
-        const file = this.open(loc, what);
         const n = file.window ? this.fromWindow(file, buf, got, want - got, at) : readSync(file.fd, buf, got, want - got, at);
         if (n === 0) break;
         got += n;
@@ -92,8 +65,6 @@ export class ContentFiles {
   }
 
   close(): void {
-    this.ahead?.close();
-    this.ahead = undefined;
     for (const file of this.files.values()) {
       closeSync(file.fd);
       if (file.window) returnAlignedSlots([file.window.buf]);

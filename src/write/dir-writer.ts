@@ -4,7 +4,6 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { ContentFiles, type ContentLocation } from '../store/content.js';
-import type { ReaderThread } from '../store/read-ahead.js';
 import type { DirNode, Inode, PlannedTree } from '../tree/types.js';
 import { firstNames, listEntries, type WriteEntry } from './entries.js';
 import { writeFailure, type Progress } from './failure.js';
@@ -26,8 +25,6 @@ export interface WriteDirOptions {
   signal?: AbortSignal;
   /** Whether to set owners, make device nodes and set non-user xattrs; defaults to running as root. */
   privileged?: boolean;
-  /** A reader thread started early, for store files just written around the page cache (store/read-ahead.ts). */
-  readerThread?: ReaderThread;
 }
 
 /** What was written, and what could not be kept so the CLI can say so once. Hardlinks count extra names only. */
@@ -112,20 +109,17 @@ function identity(opts: WriteDirOptions): Identity {
 async function build(job: Job, root: DirNode, entries: WriteEntry[]): Promise<void> {
   const { signal } = job.opts;
   const dirs = entries.filter((e): e is WriteEntry & { node: DirNode } => e.node.kind === 'dir');
+  // Top-down and 0700 for now: children must be creatable whatever the final mode, which is set last.
+  await runSliced(dirs, signal, (d) => guard(job, d.path, () => makeDir(job, d.path)));
   const first = firstNames(entries);
   const leaves: Leaf[] = [...first].map(([inode, p]) => ({ path: p, inode }));
   const specials = leaves.filter((l) => isSpecial(l.inode));
-  const ordered = inContentOrder(leaves.filter((l) => !isSpecial(l.inode)));
-  // Before the directories: the reader thread starts up (~70 ms) while they are made.
-  job.content.files.readAhead(contentReads(job, ordered), undefined, job.opts.readerThread);
-  // Top-down and 0700 for now: children must be creatable whatever the final mode, which is set last.
-  await runSliced(dirs, signal, (d) => guard(job, d.path, () => makeDir(job, d.path)));
   // mknod runs in a child process (~50 ms of fork and exec here): the other leaves are written meanwhile. The
   // specials' owners, modes and times wait for it, and nothing removes the staging dir while it may still write.
   const making = makeSpecials(job, root, specials);
   try {
     await runSliced(
-      ordered,
+      inContentOrder(leaves.filter((l) => !isSpecial(l.inode))),
       signal,
       (l) => guard(job, l.path, () => writeLeaf(job, l)),
     );
@@ -160,11 +154,6 @@ function inContentOrder(leaves: readonly Leaf[]): Leaf[] {
     .map((l) => ({ l, k: key(l) }))
     .sort((a, b) => a.k[0] - b.k[0] || a.k[1] - b.k[1])
     .map(({ l }) => l);
-}
-
-/** Where the leaves' bytes are, in the order writeLeaf will read them. */
-function* contentReads(job: Job, ordered: readonly Leaf[]): Generator<ContentLocation> {
-  for (const { inode } of ordered) if (inode.kind === 'file' && inode.content !== undefined && inode.size > 0) yield job.opts.locate(inode);
 }
 
 function guard(job: Job, rel: string, fn: () => void): void {

@@ -7,7 +7,6 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SequentialFileWriter } from '../../src/store/direct-file.js';
 import { ContentFiles } from '../../src/store/content.js';
-import { ReaderThread } from '../../src/store/read-ahead.js';
 import { tempDir } from '../helpers/archive-builder.js';
 
 const dirs: string[] = [];
@@ -110,127 +109,6 @@ describe.each(['disk', 'tmpfs'] as const)('SequentialFileWriter on %s', (kind) =
       }
       // A range the file does not hold comes back short, as with a plain descriptor.
       expect(files.read({ file, offset: data.length - 10, size: 100, uncached: true }, buf, 0)).toBe(10);
-    } finally {
-      files.close();
-    }
-  });
-});
-
-describe.each(['disk', 'tmpfs'] as const)('ContentFiles reading ahead on %s', (kind) => {
-  let dir: string | undefined;
-  beforeEach(async () => {
-    dir = await place(kind);
-  });
-
-  /** Reads a whole range through `files`, in buffer-sized steps, as the writers do. */
-  const readRange = (files: ContentFiles, loc: { file: string; offset: number; size: number; uncached: boolean }, buf: Buffer): Buffer => {
-    const parts: Buffer[] = [];
-    for (let pos = 0; pos < loc.size; ) {
-      const n = files.read(loc, buf, pos);
-      if (n === 0) break;
-      parts.push(Buffer.from(buf.subarray(0, n)));
-      pos += n;
-    }
-    return Buffer.concat(parts);
-  };
-
-  it('serves announced ranges of two files from the reader thread, byte-exact, and any other read from the file', async () => {
-    if (!dir) return console.log('SKIPPED: no /dev/shm here');
-    const a = randomBytes(3 * 1024 * 1024 + 100);
-    const b = randomBytes(700 * 1024 + 3);
-    const fa = path.join(dir, 'a.tar');
-    const fb = path.join(dir, 'b.tar');
-    const direct = (await writeChunked(fa, a, [262144])).direct;
-    await writeChunked(fb, b, [262144]);
-    // Like a layer's files in content order: a gap too wide to share a window, ranges spanning windows, a file
-    // bigger than the ring (3 slots of 64 KiB), then the next layer.
-    const plan = [
-      { file: fa, offset: 0, size: 100 },
-      { file: fa, offset: 100, size: 65536 * 2 + 7 },
-      { file: fa, offset: 2 * 1024 * 1024 + 3, size: 1024 * 1024 },
-      { file: fb, offset: 512, size: 3000 },
-      { file: fb, offset: 4096 * 30 - 1, size: 400 * 1024 },
-    ].map((r) => ({ ...r, uncached: true }));
-    const data = (loc: (typeof plan)[number]): Buffer => (loc.file === fa ? a : b).subarray(loc.offset, loc.offset + loc.size);
-    const files = new ContentFiles();
-    const buf = Buffer.alloc(100000);
-    try {
-      files.readAhead(plan, { minBytes: 0, windowSize: 65536, slots: 3 });
-      // The writer never waits for the thread to start; this test does, to see the ring serve every announced byte.
-      expect(await files.readAheadStarted()).toBe(true);
-      for (const loc of plan) expect(sha(readRange(files, loc, buf))).toBe(sha(data(loc)));
-      const total = plan.reduce((n, l) => n + l.size, 0);
-      expect(files.readAheadBytes).toBe(direct ? total : 0);
-      // Out of order, behind the ring and never announced: all still exact, from the file itself.
-      for (const loc of [plan[0], { file: fa, offset: 1000, size: 5000, uncached: true }, plan[3]]) {
-        expect(sha(readRange(files, loc, buf))).toBe(sha(data(loc)));
-      }
-      expect(files.read({ file: fb, offset: b.length - 10, size: 100, uncached: true }, buf, 0)).toBe(10);
-    } finally {
-      files.close();
-    }
-  });
-
-  it('a thread started before the reads are known (as flatten starts it, before the import) serves them once given', async () => {
-    if (!dir) return console.log('SKIPPED: no /dev/shm here');
-    const thread = new ReaderThread(65536, 3);
-    expect(await thread.started).toBe(true);
-    const a = randomBytes(1024 * 1024 + 5);
-    const fa = path.join(dir, 'a.tar');
-    await writeChunked(fa, a, [262144]);
-    const plan = [
-      { file: fa, offset: 10, size: 300000 },
-      { file: fa, offset: 700000, size: a.length - 700000 },
-    ].map((r) => ({ ...r, uncached: true }));
-    const files = new ContentFiles();
-    const buf = Buffer.alloc(100000);
-    try {
-      files.readAhead(plan, { minBytes: 0 }, thread);
-      for (const loc of plan) expect(sha(readRange(files, loc, buf))).toBe(sha(a.subarray(loc.offset, loc.offset + loc.size)));
-      expect(files.readAheadBytes).toBe(plan[0].size + plan[1].size);
-    } finally {
-      files.close();
-    }
-    // Closing the reads ends the thread too: nothing is left running.
-    await once(thread.worker, 'exit');
-  });
-
-  it('a thread given too little to read is closed, and the reads come from the file', async () => {
-    if (!dir) return console.log('SKIPPED: no /dev/shm here');
-    const thread = new ReaderThread();
-    const a = randomBytes(100000);
-    const fa = path.join(dir, 'a.tar');
-    await writeChunked(fa, a, [65536]);
-    const files = new ContentFiles();
-    const loc = { file: fa, offset: 5, size: 90000, uncached: true };
-    try {
-      files.readAhead([loc], undefined, thread);
-      await once(thread.worker, 'exit');
-      expect(sha(readRange(files, loc, Buffer.alloc(65536)))).toBe(sha(a.subarray(5, 90005)));
-      expect(files.readAheadBytes).toBe(0);
-    } finally {
-      files.close();
-    }
-  });
-
-  it('a file cut short after the announcement reads short, never stale or foreign bytes', async () => {
-    if (!dir) return console.log('SKIPPED: no /dev/shm here');
-    const a = randomBytes(1024 * 1024);
-    const fa = path.join(dir, 'a.tar');
-    await writeChunked(fa, a, [262144]);
-    const plan = [0, 1, 2, 3].map((i) => ({ file: fa, offset: i * 262144, size: 262144, uncached: true }));
-    const files = new ContentFiles();
-    const buf = Buffer.alloc(262144);
-    try {
-      files.readAhead(plan, { minBytes: 0, windowSize: 65536, slots: 2 });
-      await files.readAheadStarted();
-      expect(sha(readRange(files, plan[0], buf))).toBe(sha(a.subarray(0, 262144)));
-      await fs.truncate(fa, 262144 + 1000);
-      const second = readRange(files, plan[1], buf);
-      // Whatever the thread had read before the cut may still come from the ring; it is the file's bytes either way.
-      expect(second.length).toBeGreaterThanOrEqual(1000);
-      expect(sha(second)).toBe(sha(a.subarray(262144, 262144 + second.length)));
-      expect(readRange(files, plan[3], buf).length).toBeLessThanOrEqual(262144);
     } finally {
       files.close();
     }
