@@ -24,7 +24,7 @@ export interface LayerEntry {
   devminor?: number;
   /** Extended attributes: name (latin1) to base64 value. */
   xattrs?: Record<string, string>;
-  /** Regular files: sha256 hex of the content. */
+  /** Regular files: sha256 hex of the content (absent while the index is `unhashed`). */
   sha256?: string;
   /** Regular files with content: byte offset of the content in the layer's stored tar (layer.tar). */
   offset?: number;
@@ -41,4 +41,9 @@ export interface LayerIndex {
   entries: LayerEntry[];
   /** Recoverable oddities met while reading the layer (duplicates, clamped names...). */
   warnings: string[];
+  /**
+   * Set when the layer came in through a flatten or export, which read no file's sha256 (the diffID already covers
+   * every byte): the store fills them in from layer.tar the first time a reader asks (store/file-hashes.ts).
+   */
+  unhashed?: true;
 }

@@ -36,7 +36,7 @@ export async function planImage(store: Store, ref: string, opts: PlanOptions = {
   if (opts.layers !== undefined && (!Number.isInteger(opts.layers) || opts.layers < 0 || opts.layers > total)) {
     throw new UsageError(`--layers ${opts.layers}: the image has ${total} layers`);
   }
-  const indexes = await layerIndexes(store, resolved.image);
+  const indexes = await layerIndexes(store, resolved.image, { fileHashes: opts.fileHashes });
   const tree = planTree(indexes, { upTo: opts.layers });
   const diffIDs: Digest[] = resolved.image.layers.map((l) => l.diffID);
   const locate = (inode: Inode): ContentLocation => store.locate(diffIDs[inode.content!.layer], inode.content!, inode.size);
@@ -49,8 +49,11 @@ export interface FlattenOptions extends PlanOptions {
   onWriteProgress?: (p: { files: number; bytes: number }) => void;
 }
 
+/** Writers copy bytes and never look at a file's sha256: unless asked, none is computed (ImportOptions.fileHashes). */
+const withoutHashes = <T extends PlanOptions>(opts: T): T => ({ ...opts, fileHashes: opts.fileHashes ?? false });
+
 export async function flatten(store: Store, ref: string, out: string, opts: FlattenOptions = {}): Promise<{ planned: PlannedImage; report: WriteReport }> {
-  const planned = await planImage(store, ref, opts);
+  const planned = await planImage(store, ref, withoutHashes(opts));
   const report = await writeDir(planned.tree, out, {
     locate: planned.locate,
     force: opts.force,
@@ -62,7 +65,7 @@ export async function flatten(store: Store, ref: string, out: string, opts: Flat
 }
 
 export async function exportTar(store: Store, ref: string, output: Writable, opts: PlanOptions = {}): Promise<PlannedImage> {
-  const planned = await planImage(store, ref, opts);
+  const planned = await planImage(store, ref, withoutHashes(opts));
   await writeTar(planned.tree, output, { locate: planned.locate, paths: planned.paths });
   return planned;
 }

@@ -33,6 +33,11 @@ export interface ImportOptions {
   stdin?: Readable;
   /** Called once an implicit import (an IMAGE given as a path) is done, before the tree is planned and written. */
   afterImport?: () => void;
+  /**
+   * Hash every regular file while unpacking (default true): diff and inspect compare and show those hashes. flatten
+   * and export need none, and leave them for the store to fill in when first asked (LayerIndex.unhashed).
+   */
+  fileHashes?: boolean;
 }
 
 export interface ImportResult {
@@ -99,7 +104,7 @@ async function ingestLayers(store: Store, src: SourceImage, opts: ImportOptions)
         signal.throwIfAborted();
         try {
           const before = await store.hasLayer(layer.diffID);
-          const prepared = await prepareLayer(store, layer, { limits, onBytes, signal });
+          const prepared = await prepareLayer(store, layer, { limits, onBytes, signal, fileHashes: opts.fileHashes });
           if (!before) unpacked++;
           progress.layersDone++;
           opts.onProgress?.(progress);

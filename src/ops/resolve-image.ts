@@ -32,7 +32,7 @@ async function isPath(ref: string): Promise<boolean> {
   }
 }
 
-/** The layer indexes of an image, base first (a diffID used twice appears twice). */
-export async function layerIndexes(store: Store, image: StoredImage): Promise<LayerIndex[]> {
-  return Promise.all(image.layers.map((l) => store.readLayerIndex(l.diffID)));
+/** The layer indexes of an image, base first (a diffID used twice appears twice); fileHashes as in Store.readLayerIndex. */
+export async function layerIndexes(store: Store, image: StoredImage, opts: { fileHashes?: boolean } = {}): Promise<LayerIndex[]> {
+  return Promise.all(image.layers.map((l) => store.readLayerIndex(l.diffID, opts)));
 }

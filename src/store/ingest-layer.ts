@@ -10,6 +10,7 @@ import type { LayerIndex } from '../layer/entry.js';
 import type { Digest } from '../spec/digest.js';
 import { MediaType } from '../spec/media-types.js';
 import type { LayerSource } from '../source/types.js';
+import { latin1Json } from './latin1-json.js';
 import { streamLayer, type StreamResult } from './unpack-layer.js';
 import type { LayerLimits } from './limits.js';
 import type { StoredLayer } from './images.js';
@@ -20,6 +21,8 @@ export interface IngestOptions {
   /** Called with the number of blob bytes read since the last call. */
   onBytes?: (n: number) => void;
   signal?: AbortSignal;
+  /** Hash each regular file while unpacking (default true); see LayerIndex.unhashed. */
+  fileHashes?: boolean;
 }
 
 const MEDIA_TYPE_BY_COMPRESSION: Record<Compression, string> = {
@@ -61,6 +64,7 @@ export async function prepareLayer(store: Store, layer: LayerSource, opts: Inges
     const result = await streamLayer(await layer.open(), blobTmp, layerTmp, label, opts);
     verify(layer, result, label);
     const index: LayerIndex = { version: 2, diffID: layer.diffID, tarSize: result.tarSize, entries: result.entries, warnings: result.warnings };
+    if (result.entries.some((e) => e.kind === 'file' && e.sha256 === undefined)) index.unhashed = true;
     await fsp.writeFile(path.join(layerTmp, 'index.json'), latin1Json(index), 'latin1');
     const stored: StoredLayer = { digest: result.digest, size: result.size, mediaType: mediaTypeFor(layer, result.compression), diffID: layer.diffID };
     const commit = async (): Promise<void> => {
@@ -126,9 +130,3 @@ function verify(layer: LayerSource, r: StreamResult, label: string): void {
 function mediaTypeFor(layer: LayerSource, compression: Compression): string {
   return layer.verifyDigest ? layer.descriptor.mediaType : MEDIA_TYPE_BY_COMPRESSION[compression];
 }
-
-/** JSON whose strings are latin1 byte strings: anything above U+00FF is escaped so the latin1 write is lossless. */
-export function latin1Json(value: unknown): string {
-  return JSON.stringify(value).replace(/[\u0100-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-

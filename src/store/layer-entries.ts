@@ -20,6 +20,8 @@ export interface ReadEntriesOptions {
   label: string;
   limits: LayerLimits;
   signal?: AbortSignal;
+  /** Hash each regular file kept in layer.tar (default true); without, such entries get no sha256. */
+  fileHashes?: boolean;
 }
 
 export async function readLayerEntries(tar: AsyncIterable<Buffer>, dataDir: string, opts: ReadEntriesOptions): Promise<{ entries: LayerEntry[]; warnings: string[] }> {
@@ -27,6 +29,7 @@ export async function readLayerEntries(tar: AsyncIterable<Buffer>, dataDir: stri
   const warnings: string[] = [];
   const writes = new WritePool();
   let nextData = 0;
+  const hashFiles = opts.fileHashes ?? true;
   try {
     for await (const { header, body, offset, sparse } of readTar(tar, { label: opts.label })) {
       opts.signal?.throwIfAborted();
@@ -38,7 +41,8 @@ export async function readLayerEntries(tar: AsyncIterable<Buffer>, dataDir: stri
         const entry: LayerEntry = { ...base };
         if (entry.kind === 'file' && entry.size > 0 && !sparse) {
           entry.offset = offset;
-          entry.sha256 = await hashBody(body);
+          // Unhashed, the body is skipped by the reader: the bytes still pass the diffID's hash on their way to layer.tar.
+          if (hashFiles) entry.sha256 = await hashBody(body);
         } else if (entry.kind === 'file' && entry.size > 0) {
           if (nextData === 0) await fsp.mkdir(dataDir, { mode: 0o700 });
           entry.data = nextData++;

@@ -8,6 +8,8 @@ import { asStratumError, FormatError, IntegrityError, LimitError, NotFoundError 
 import type { LayerIndex } from '../layer/entry.js';
 import { digestHex, digestOf, isSha256, parseDigest, type Digest } from '../spec/digest.js';
 import type { ContentLocation } from './content.js';
+import { fillFileHashes } from './file-hashes.js';
+import { latin1Json } from './latin1-json.js';
 import { withLock } from './lock.js';
 
 export function defaultStoreRoot(env: NodeJS.ProcessEnv = process.env): string {
@@ -150,9 +152,21 @@ export class Store {
     this.uncached.add(diffID);
   }
 
-  async readLayerIndex(diffID: Digest): Promise<LayerIndex> {
-    const cached = this.indexCache.get(diffID);
-    if (cached) return cached;
+  /**
+   * A layer's index. With fileHashes (the default) every regular file has its sha256: an index imported without
+   * them (LayerIndex.unhashed) gets them now, read from layer.tar, and is stored back so that happens once.
+   */
+  async readLayerIndex(diffID: Digest, opts: { fileHashes?: boolean } = {}): Promise<LayerIndex> {
+    const index = this.indexCache.get(diffID) ?? (await this.loadLayerIndex(diffID));
+    if (index.unhashed && (opts.fileHashes ?? true)) {
+      fillFileHashes(index, (ref, size) => this.locate(diffID, ref, size));
+      // Best effort: a store this user may read but not write still answers, and hashes again next time.
+      await this.writeAtomic(path.join(this.layerDir(diffID), 'index.json'), Buffer.from(latin1Json(index), 'latin1')).catch(() => undefined);
+    }
+    return index;
+  }
+
+  private async loadLayerIndex(diffID: Digest): Promise<LayerIndex> {
     let raw: string;
     try {
       // One latin1 decode of the whole buffer: readFile's own decoding goes through a StringDecoder.

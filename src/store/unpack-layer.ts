@@ -21,6 +21,8 @@ export interface UnpackOptions {
   /** Called with the number of blob bytes read since the last call. */
   onBytes?: (n: number) => void;
   signal?: AbortSignal;
+  /** Hash each regular file (default true); see LayerIndex.unhashed. */
+  fileHashes?: boolean;
 }
 
 export interface StreamResult {
@@ -104,7 +106,7 @@ async function unpack(source: Readable, rest: AsyncIterable<Buffer>, compression
     }
   }
   try {
-    const { entries, warnings } = await readLayerEntries(tapped(), path.join(layerTmp, 'data'), { label, limits: opts.limits, signal: opts.signal });
+    const { entries, warnings } = await readLayerEntries(tapped(), path.join(layerTmp, 'data'), { label, limits: opts.limits, signal: opts.signal, fileHashes: opts.fileHashes });
     await pump;
     if (tarOut) {
       tarOut.end();
