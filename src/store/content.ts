@@ -4,6 +4,7 @@
 import { closeSync, constants, createReadStream, openSync, promises as fsp, readSync, type ReadStream } from 'node:fs';
 import { asStratumError, IntegrityError, NotFoundError } from '../errors.js';
 import { DIRECT_ALIGN, directIoSupported, returnAlignedSlots, takeAlignedSlots } from './direct-file.js';
+import { ReadAhead } from './read-ahead.js';
 
 /** `size` bytes of `file` from `offset`. */
 export interface ContentLocation {
@@ -18,6 +19,8 @@ export interface ContentLocation {
 interface OpenFile {
   fd: number;
   window?: { buf: Buffer; start: number; length: number };
+  /** The windows a writer said it will read (plan), read ahead of it. */
+  ahead?: ReadAhead;
 }
 
 /**
@@ -46,8 +49,41 @@ export class ContentFiles {
     return got;
   }
 
+  /**
+   * Announces the reads to come, in order: a file read around the page cache then gets its windows read ahead.
+   * Await ready() before each read of a planned range.
+   */
+  plan(locs: Iterable<ContentLocation>): void {
+    for (const loc of locs) {
+      if (!loc.uncached || loc.size === 0) continue;
+      const file = this.open(loc);
+      if (file.window === undefined) continue;
+      file.ahead ??= new ReadAhead(file.fd);
+      file.ahead.add(loc.offset, loc.size);
+    }
+  }
+
+  /** A promise when the first bytes of a planned range are still being read ahead. */
+  ready(loc: ContentLocation): Promise<void> | undefined {
+    return this.files.get(loc.file)?.ahead?.ready(loc.offset);
+  }
+
+  /** How many reads were served from windows read ahead. */
+  get readAheadServed(): number {
+    let n = 0;
+    for (const f of this.files.values()) n += f.ahead?.served ?? 0;
+    return n;
+  }
+
+  /** Waits for reads still in the threadpool: they use this object's descriptors. Call before close(). */
+  async settle(): Promise<void> {
+    await Promise.all([...this.files.values()].map((f) => f.ahead?.settle()));
+  }
+
   /** Copies from the window holding `at`, loading it first when it does not; 0 at the end of the file. */
   private fromWindow(file: OpenFile, buf: Buffer, into: number, max: number, at: number): number {
+    const early = file.ahead?.window(at);
+    if (early) return early.buf.copy(buf, into, at - early.start, Math.min(early.length, at - early.start + max));
     const w = file.window!;
     if (at < w.start || at >= w.start + w.length) {
       // Reading on from the last window (the flatten writer copies files in layer order) takes a whole window;

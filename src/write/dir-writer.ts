@@ -76,6 +76,7 @@ export async function writeDir(tree: PlannedTree, out: string, opts: WriteDirOpt
     try {
       await build(job, tree.root, entries);
     } finally {
+      await content.files.settle();
       content.files.close();
     }
     opts.signal?.throwIfAborted();
@@ -118,10 +119,14 @@ async function build(job: Job, root: DirNode, entries: WriteEntry[]): Promise<vo
   // specials' owners, modes and times wait for it, and nothing removes the staging dir while it may still write.
   const making = makeSpecials(job, root, specials);
   try {
+    const ordered = inContentOrder(leaves.filter((l) => !isSpecial(l.inode)));
+    const { files, locate } = job.content;
+    files.plan(ordered.flatMap((l) => (l.inode.content === undefined ? [] : [locate(l.inode)])));
     await runSliced(
-      inContentOrder(leaves.filter((l) => !isSpecial(l.inode))),
+      ordered,
       signal,
       (l) => guard(job, l.path, () => writeLeaf(job, l)),
+      (l) => (l.inode.content === undefined ? undefined : files.ready(locate(l.inode))),
     );
   } finally {
     await making.catch(() => undefined);
