@@ -211,6 +211,10 @@ const BASELINE = BASELINE_DIR ? snapshotStratum(WORK, BASELINE_DIR, 'baseline') 
 const host = hostInfo(WORK);
 log(`image ${IMAGE_DIR} (${LAYERS.length} layers${EXPECTED_ENTRIES ? `, ${EXPECTED_ENTRIES} entries in the final tree` : ''}); work dir ${WORK}`);
 if (host.loadavg[0] > host.cpus * 0.5) log(`warning: the machine is busy (load ${host.loadavg[0]} on ${host.cpus} CPUs): wall times will be noisy`);
+if (host.workFsJournal === false && ROWS.some((r) => r.id === 'umoci' || r.id === 'tar-replay')) {
+  // umoci removes what whiteouts hide and tar unlinks a name before writing it again: thousands of deletes a run.
+  log(`warning: ${WORK} is on ext4 without a journal, where a create skips every inode freed in the last 60-360 s: the rows after umoci and tar-replay create files slower (see bench/README.md); --work on a journaled filesystem avoids it`);
+}
 
 if (ROWS.some((r) => r.id === 'stratum-warm')) {
   rmrf(STORE_WARM);

@@ -172,6 +172,12 @@ export function hostInfo(workDir) {
   try {
     fsType = run(['stat', '-f', '-c', '%T', workDir]).trim();
   } catch { /* ignore */ }
+  let journal = null;
+  try {
+    // ext4 keeps a journal's state in /proc/fs/jbd2/<device>-<n>; "ext2/ext3" is what stat calls any ext4.
+    const [source, type] = run(['findmnt', '-n', '-o', 'SOURCE,FSTYPE', '--target', workDir]).trim().split(/\s+/);
+    if (type === 'ext4') journal = fs.readdirSync('/proc/fs/jbd2').some((d) => d.startsWith(`${path.basename(source)}-`));
+  } catch { /* no findmnt or no /proc/fs/jbd2: unknown */ }
   let commit = '';
   try {
     commit = run(['git', '-C', REPO, 'rev-parse', '--short', 'HEAD']).trim();
@@ -185,7 +191,8 @@ export function hostInfo(workDir) {
     cpuModel: cpus[0]?.model ?? '',
     memGB: +(os.totalmem() / 2 ** 30).toFixed(1),
     kernel: os.release(),
-    workFs: fsType,
+    workFs: journal === false ? 'ext4 (no journal)' : journal === true ? 'ext4' : fsType,
+    workFsJournal: journal,
     uid: process.getuid?.(),
     nice: os.getPriority(),
     loadavg: os.loadavg().map((x) => +x.toFixed(2)),
