@@ -6,7 +6,7 @@ import { shortDigest } from '../spec/digest.js';
 import { importImage } from '../ops/import-image.js';
 import { exportToFile, flatten } from '../ops/flatten.js';
 import { createProgress, formatBytes } from './progress.js';
-import { abortOnSignal, collectGarbage, COMMON, importProgress, limitValues, LIMITS, LIMITS_USAGE, openStore, parse, SELECT, type Command } from './shared.js';
+import { abortOnSignal, collectGarbage, COMMON, importHeapPolicy, importProgress, limitValues, LIMITS, LIMITS_USAGE, openStore, parse, SELECT, type Command } from './shared.js';
 export type { Command } from './shared.js';
 import { printTable } from './table.js';
 
@@ -15,8 +15,9 @@ const importCommand: Command = async (argv) => {
   const limits = limitValues(values);
   const store = await openStore(values);
   const progress = createProgress(!values.quiet);
+  importHeapPolicy.beforeImport();
   for (const input of positionals) {
-    const r = await importImage(store, input, { image: values.image, platform: values.platform, limits, onProgress: importProgress(progress), signal: abortOnSignal() });
+    const r = await importImage(store, input, { image: values.image, platform: values.platform, limits, onProgress: importProgress(progress), signal: abortOnSignal(), onLayerDecode: importHeapPolicy.onLayerDecode });
     progress.done();
     const name = r.image.names[0] ?? shortDigest(r.image.manifestDigest);
     process.stdout.write(`${name}\t${r.image.manifestDigest}\t${r.format}\t${r.layersUnpacked} layers unpacked, ${r.layersReused} already in the store\n`);
@@ -95,6 +96,7 @@ export const flattenCommand: Command = async (argv) => {
     force: values.force,
     signal: abortOnSignal(),
     onProgress: importProgress(progress),
+    ...importHeapPolicy,
     afterImport: collectGarbage,
     onWriteProgress: (p) => progress.update(`writing: ${p.files} files, ${formatBytes(p.bytes)}`),
   });
@@ -115,7 +117,7 @@ const exportCommand: Command = async (argv) => {
   const { values, positionals } = parse(argv, PLAN_OPTIONS, [2, 2], `stratum export IMAGE FILE|- [--layers N] [--path P]... ${LIMITS_USAGE}`);
   const store = await openStore(values);
   const progress = createProgress(!values.quiet);
-  await exportToFile(store, positionals[0], positionals[1], { ...planValues(values), signal: abortOnSignal(), onProgress: importProgress(progress), afterImport: collectGarbage });
+  await exportToFile(store, positionals[0], positionals[1], { ...planValues(values), signal: abortOnSignal(), onProgress: importProgress(progress), ...importHeapPolicy, afterImport: collectGarbage });
   progress.done();
   return 0;
 };

@@ -4,6 +4,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { UsageError } from '../errors.js';
 import type { LayerLimitValues } from '../store/limits.js';
+import type { LayerDecode } from '../store/unpack-layer.js';
 import { Store } from '../store/store.js';
 import { formatBytes, type Progress } from './progress.js';
 
@@ -90,11 +91,43 @@ export function importProgress(progress: Progress) {
  * A CLI-only measure (the library leaves the process's GC alone); a no-op where the runtime refuses it.
  */
 export function collectGarbage(): void {
+  settleHeapGrowth();
   try {
     setFlagsFromString('--expose-gc');
     (runInNewContext('gc') as () => void)();
   } catch {
     // not available: the flatten only peaks higher
+  }
+}
+
+/**
+ * While an image is imported, V8 may let the old generation grow to 4x what survived its last mark-compact. Left to
+ * itself, it picks a factor near its minimum for the import's small heap (about 10 MB live on the bench image) and
+ * marks and compacts every 1-2 MB promoted: 12 mark-compacts in a cold flatten of the bench image against 4, and
+ * 0.3-0.4 s of a 2-core machine's main thread (bench/README.md has the pairs). The import's own peak RSS did not
+ * move (scale-1 memory bench image: 188 against 191 MB); the plan and the writer would (232 against 191 MB at scale
+ * 1), so collectGarbage() gives V8 its own choice back before them, and so does a layer decoded on the JS heap
+ * (fzstd), whose garbage took the zstd bench row to 149-157 MB against 131-138 MB. A CLI-only measure, like the two
+ * below; a no-op where the runtime refuses the flag.
+ */
+export const importHeapPolicy = {
+  beforeImport(): void {
+    setHeapGrowth(300);
+  },
+  onLayerDecode(d: LayerDecode): void {
+    if (d.onHeap) settleHeapGrowth();
+  },
+};
+
+function settleHeapGrowth(): void {
+  setHeapGrowth(0);
+}
+
+function setHeapGrowth(percent: number): void {
+  try {
+    setFlagsFromString(`--heap-growing-percent=${percent}`);
+  } catch {
+    // an engine without the flag: only slower
   }
 }
 

@@ -28,7 +28,12 @@ const fzstdTurn = pLimit(1);
  * zlib (gzip, and zstd where Node has it) works in the threadpool and runs unqueued.
  */
 export function inDecoderTurn<T>(kind: Compression, fn: () => Promise<T>): Promise<T> {
-  return kind === 'zstd' && !nativeZstd ? fzstdTurn(fn) : fn();
+  return decodesOnHeap(kind) ? fzstdTurn(fn) : fn();
+}
+
+/** Whether this kind is decoded in JavaScript, on the main thread and its heap (fzstd), rather than in zlib's pool. */
+export function decodesOnHeap(kind: Compression): boolean {
+  return kind === 'zstd' && !nativeZstd;
 }
 
 /** Rewrites zlib's errors into one-line FormatErrors that name the input. */

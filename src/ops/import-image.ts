@@ -11,6 +11,7 @@ import { MediaType } from '../spec/media-types.js';
 import type { ImageManifest } from '../spec/types.js';
 import { addImage, findImage, type StoredImage, type StoredLayer } from '../store/images.js';
 import { prepareLayer } from '../store/ingest-layer.js';
+import type { LayerDecode } from '../store/unpack-layer.js';
 import { LayerLimits, type LayerLimitValues } from '../store/limits.js';
 import type { Store } from '../store/store.js';
 
@@ -31,8 +32,12 @@ export interface ImportOptions {
   signal?: AbortSignal;
   /** Stream read for input '-' (default process.stdin). */
   stdin?: Readable;
-  /** Called once an implicit import (an IMAGE given as a path) is done, before the tree is planned and written. */
+  /** Called before an implicit import (an IMAGE given as a path) starts, and once it is done, before the tree is
+   * planned and written. */
+  beforeImport?: () => void;
   afterImport?: () => void;
+  /** Called as each layer that has to be unpacked starts decoding, with its compression. */
+  onLayerDecode?: (d: LayerDecode) => void;
   /**
    * Hash every regular file while unpacking (default true): diff and inspect compare and show those hashes. flatten
    * and export need none, and leave them for the store to fill in when first asked (LayerIndex.unhashed).
@@ -104,7 +109,7 @@ async function ingestLayers(store: Store, src: SourceImage, opts: ImportOptions)
         signal.throwIfAborted();
         try {
           const before = await store.hasLayer(layer.diffID);
-          const prepared = await prepareLayer(store, layer, { limits, onBytes, signal, fileHashes: opts.fileHashes });
+          const prepared = await prepareLayer(store, layer, { limits, onBytes, signal, fileHashes: opts.fileHashes, onLayerDecode: opts.onLayerDecode });
           if (!before) unpacked++;
           progress.layersDone++;
           opts.onProgress?.(progress);

@@ -15,6 +15,7 @@ export interface ResolvedImage {
 
 export async function resolveImage(store: Store, ref: string, opts: ImportOptions = {}): Promise<ResolvedImage> {
   if (ref === '-' || (await isPath(ref))) {
+    opts.beforeImport?.();
     const imported = await importImage(store, ref, opts);
     opts.afterImport?.();
     return { image: imported.image, config: await readConfig(store, imported.image.configDigest), imported };

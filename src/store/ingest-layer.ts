@@ -11,7 +11,7 @@ import type { Digest } from '../spec/digest.js';
 import { MediaType } from '../spec/media-types.js';
 import type { LayerSource } from '../source/types.js';
 import { latin1Json } from './latin1-json.js';
-import { streamLayer, type StreamResult } from './unpack-layer.js';
+import { streamLayer, type LayerDecode, type StreamResult } from './unpack-layer.js';
 import type { LayerLimits } from './limits.js';
 import type { StoredLayer } from './images.js';
 import type { Store } from './store.js';
@@ -23,6 +23,7 @@ export interface IngestOptions {
   signal?: AbortSignal;
   /** Hash each regular file while unpacking (default true); see LayerIndex.unhashed. */
   fileHashes?: boolean;
+  onLayerDecode?: (d: LayerDecode) => void;
 }
 
 const MEDIA_TYPE_BY_COMPRESSION: Record<Compression, string> = {

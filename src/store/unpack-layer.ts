@@ -8,7 +8,7 @@ import { promises as fsp } from 'node:fs';
 import { once } from 'node:events';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { createDecompressor, inDecoderTurn, peek } from '../compress/decompress.js';
+import { createDecompressor, decodesOnHeap, inDecoderTurn, peek } from '../compress/decompress.js';
 import { sniffCompression, type Compression } from '../compress/sniff.js';
 import type { LayerIndex } from '../layer/entry.js';
 import type { Digest } from '../spec/digest.js';
@@ -23,6 +23,14 @@ export interface UnpackOptions {
   signal?: AbortSignal;
   /** Hash each regular file (default true); see LayerIndex.unhashed. */
   fileHashes?: boolean;
+  /** Called when the layer's compression is known, before its decoding starts. */
+  onLayerDecode?: (d: LayerDecode) => void;
+}
+
+export interface LayerDecode {
+  compression: Compression;
+  /** Decoded in JavaScript on the main thread's heap (zstd without a native decoder), not in zlib's pool. */
+  onHeap: boolean;
 }
 
 export interface StreamResult {
@@ -41,6 +49,7 @@ export interface StreamResult {
 export async function streamLayer(source: Readable, blobTmp: string, layerTmp: string, label: string, opts: UnpackOptions): Promise<StreamResult> {
   const { head, rest } = await peek(source, 4);
   const compression = sniffCompression(head);
+  opts.onLayerDecode?.({ compression, onHeap: decodesOnHeap(compression) });
   return inDecoderTurn(compression, () => unpack(source, rest, compression, blobTmp, layerTmp, label, opts));
 }
 
