@@ -51,16 +51,20 @@ export class ContentFiles {
 
   /**
    * Announces the reads to come, in order: a file read around the page cache then gets its windows read ahead.
-   * Await ready() before each read of a planned range.
+   * Await ready() before each read of a planned range. Returns whether anything will be read ahead (if not, ready()
+   * never has anything to wait for).
    */
-  plan(locs: Iterable<ContentLocation>): void {
+  plan(locs: Iterable<ContentLocation>): boolean {
+    let any = false;
     for (const loc of locs) {
       if (!loc.uncached || loc.size === 0) continue;
       const file = this.open(loc);
       if (file.window === undefined) continue;
       file.ahead ??= new ReadAhead(file.fd);
       file.ahead.add(loc.offset, loc.size);
+      any = true;
     }
+    return any;
   }
 
   /** A promise when the first bytes of a planned range are still being read ahead. */

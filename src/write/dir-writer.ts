@@ -121,12 +121,13 @@ async function build(job: Job, root: DirNode, entries: WriteEntry[]): Promise<vo
   try {
     const ordered = inContentOrder(leaves.filter((l) => !isSpecial(l.inode)));
     const { files, locate } = job.content;
-    files.plan(contentLocations(ordered, locate));
+    const ahead = files.plan(contentLocations(ordered, locate));
     await runSliced(
       ordered,
       signal,
       (l) => guard(job, l.path, () => writeLeaf(job, l)),
-      (l) => (l.inode.content === undefined ? undefined : files.ready(locate(l.inode))),
+      // A warm store's layers are read through the page cache: no per-file lookup for windows never planned.
+      ahead ? (l) => (l.inode.content === undefined ? undefined : files.ready(locate(l.inode))) : undefined,
     );
   } finally {
     await making.catch(() => undefined);
