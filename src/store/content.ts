@@ -30,6 +30,8 @@ interface OpenFile {
  */
 export class ContentFiles {
   private readonly files = new Map<string, OpenFile>();
+  /** The read-ahead the writer is in: the writer goes through the store files one after another. */
+  private active: ReadAhead | undefined;
 
   /** Reads the location's bytes from `pos` into `buf` until it is full or the range ends; returns the count. */
   read(loc: ContentLocation, buf: Buffer, pos: number, what?: string): number {
@@ -69,7 +71,27 @@ export class ContentFiles {
 
   /** A promise when the first bytes of a planned range are still being read ahead. */
   ready(loc: ContentLocation): Promise<void> | undefined {
-    return this.files.get(loc.file)?.ahead?.ready(loc.offset);
+    const ahead = this.files.get(loc.file)?.ahead;
+    return ahead && this.enter(ahead).ready(loc.offset);
+  }
+
+  /**
+   * Makes `ahead` the file being read. The one before keeps up to its last window read and never passed: retired,
+   * its buffers go back, or an image of many layers would hold a few MiB per layer until the end.
+   */
+  private enter(ahead: ReadAhead): ReadAhead {
+    if (ahead !== this.active) {
+      this.active?.retire();
+      this.active = ahead;
+    }
+    return ahead;
+  }
+
+  /** Read-ahead buffers held now, over all files (the tests look). */
+  get readAheadHeld(): number {
+    let n = 0;
+    for (const f of this.files.values()) n += f.ahead?.buffersHeld ?? 0;
+    return n;
   }
 
   /** How many reads were served from windows read ahead. */
@@ -86,7 +108,7 @@ export class ContentFiles {
 
   /** Copies from the window holding `at`, loading it first when it does not; 0 at the end of the file. */
   private fromWindow(file: OpenFile, buf: Buffer, into: number, max: number, at: number): number {
-    const early = file.ahead?.window(at);
+    const early = file.ahead && this.enter(file.ahead).window(at);
     if (early) return early.buf.copy(buf, into, at - early.start, Math.min(early.length, at - early.start + max));
     const w = file.window!;
     if (at < w.start || at >= w.start + w.length) {

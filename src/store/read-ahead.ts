@@ -83,6 +83,17 @@ export class ReadAhead {
     return w !== undefined && w.state === 'reading' && at >= w.start ? w.promise : undefined;
   }
 
+  /** Buffers this file holds: windows read or being read, not yet passed. */
+  get buffersHeld(): number {
+    return this.held;
+  }
+
+  /** The writer has moved on to another file: pass every window left, so their buffers serve that file. */
+  retire(): void {
+    for (let w = this.windows[this.head]; w !== undefined; w = this.windows[++this.head]) this.pass(w);
+    this.next = this.head;
+  }
+
   /** Every read sent is finished (the descriptor and the buffers may go). */
   async settle(): Promise<void> {
     await Promise.all(this.inFlight);

@@ -78,6 +78,29 @@ describe('read-ahead of uncached store files', () => {
     });
   }
 
+  it('holds a few windows whatever the number of store files: a file the writer has left gives its buffers back', async () => {
+    const stored = await Promise.all(Array.from({ length: 12 }, () => storedFile(3 * WINDOW)));
+    const locs = stored.flatMap(({ file }) => [0, 1, 2].map((i) => ({ file, offset: i * WINDOW + 512, size: 4096, uncached: true })));
+    const files = new ContentFiles();
+    const buf = Buffer.alloc(8192);
+    let most = 0;
+    try {
+      files.plan(locs);
+      for (const loc of locs) {
+        await files.ready(loc);
+        const data = stored.find((s) => s.file === loc.file)!.data;
+        expect(readAll(files, loc, buf).equals(data.subarray(loc.offset, loc.offset + loc.size))).toBe(true);
+        most = Math.max(most, files.readAheadHeld);
+      }
+      expect(files.readAheadServed).toBe(locs.length);
+      // One file's windows ahead (4 at most), plus a window of the file before whose read had not ended yet.
+      expect(most).toBeLessThanOrEqual(5);
+    } finally {
+      await files.settle();
+      files.close();
+    }
+  });
+
   it('reads out of the planned order, and twice, still give the stored bytes', async () => {
     const { file, data } = await storedFile(4 * WINDOW);
     const locs = [0, 1, 2, 3].map((i) => ({ file, offset: i * WINDOW + 100, size: 5000, uncached: true }));
