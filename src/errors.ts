@@ -119,3 +119,38 @@ export function asStratumError(err: unknown, file?: string): StratumError {
   }
   return new StratumError('io', 'E_INTERNAL', err instanceof Error ? err.message : String(err), { file }, { cause: err });
 }
+
+/** An error as plain data, to cross a thread boundary: structured clone keeps neither our classes nor errno fields. */
+export interface PlainError {
+  message: string;
+  category?: ErrorCategory;
+  code?: string;
+  context?: ErrorContext;
+  syscall?: string;
+  errno?: number;
+  path?: string;
+}
+
+export function toPlainError(err: unknown): PlainError {
+  if (err instanceof StratumError) return { message: err.message, category: err.category, code: err.code, context: err.context };
+  const e = err as NodeJS.ErrnoException;
+  if (e instanceof Error) return { message: e.message, code: e.code, syscall: e.syscall, errno: e.errno, path: e.path };
+  return { message: String(err) };
+}
+
+const CLASSES: Record<ErrorCategory, new (message: string, context?: ErrorContext, code?: string) => StratumError> = {
+  usage: UsageError,
+  format: FormatError,
+  integrity: IntegrityError,
+  unsafe: UnsafeEntryError,
+  'not-found': NotFoundError,
+  limit: LimitError,
+  unsupported: UnsupportedError,
+  io: IoError,
+};
+
+/** The error toPlainError was given, as near as data allows: the same class, code and context, or a system error. */
+export function fromPlainError(p: PlainError): Error {
+  if (p.category !== undefined) return new CLASSES[p.category](p.message, p.context, p.code);
+  return Object.assign(new Error(p.message), { code: p.code, syscall: p.syscall, errno: p.errno, path: p.path });
+}

@@ -7,7 +7,9 @@ import { ContentFiles, type ContentLocation } from '../store/content.js';
 import type { DirNode, Inode, PlannedTree } from '../tree/types.js';
 import { firstNames, listEntries, type WriteEntry } from './entries.js';
 import { writeFailure, type Progress } from './failure.js';
-import { applyModeAndTimes, applyOwner, createSymlink, creationMask, stagingPath, writeFile, type ContentCopier, type Identity } from './nodes.js';
+import { HelperThread } from './helper-thread.js';
+import { emptyTally, leafTask, writeLeafTask, type LeafTally, type LeafWriter } from './leaf-task.js';
+import { applyModeAndTimes, applyOwner, creationMask, stagingPath, type ContentCopier, type Identity } from './nodes.js';
 import { runSliced } from './sliced.js';
 import { createStaging, inspectOut, installStaging, removeTree } from './staging.js';
 import { makeSpecialNodes, restoreXattrs, xattrDecision, type XattrTarget } from './system-tools.js';
@@ -25,7 +27,15 @@ export interface WriteDirOptions {
   signal?: AbortSignal;
   /** Whether to set owners, make device nodes and set non-user xattrs; defaults to running as root. */
   privileged?: boolean;
+  /**
+   * Write the files and symlinks with a second thread: by default when there are at least HELPER_MIN_LEAVES. A
+   * HelperThread started beforehand (HelperThread.start) has booted by the time the write begins; writeDir closes it.
+   */
+  helper?: boolean | HelperThread;
 }
+
+/** Below this many entries the helper's start (~50 ms of CPU) costs more than it saves. */
+export const HELPER_MIN_LEAVES = 1000;
 
 /** What was written, and what could not be kept so the CLI can say so once. Hardlinks count extra names only. */
 export interface WriteReport {
@@ -57,25 +67,35 @@ interface Job {
   skipped: Set<Inode>;
   /** Files whose mode and times wait until their xattrs are set: a read-only mode would refuse user.* xattrs. */
   deferred: Leaf[];
-  content: ContentCopier;
+  content: ContentCopier & { locate: WriteDirOptions['locate'] };
   /** What the kernel masks off a new file's mode (creationMask). */
   mask: number;
+  helper?: HelperThread;
 }
 
 export async function writeDir(tree: PlannedTree, out: string, opts: WriteDirOptions): Promise<WriteReport> {
-  const entries = listEntries(tree, opts.paths);
+  let entries: WriteEntry[];
+  const target = path.resolve(out);
+  try {
+    entries = listEntries(tree, opts.paths);
+    if (path.basename(target) === '') throw new UsageError(`output ${out} is the filesystem root; choose a directory below it`, { file: out });
+  } catch (err) {
+    if (opts.helper instanceof HelperThread) await opts.helper.close();
+    throw err;
+  }
   const report = emptyReport();
   let staging: string | undefined;
-  const target = path.resolve(out);
-  if (path.basename(target) === '') throw new UsageError(`output ${out} is the filesystem root; choose a directory below it`, { file: out });
+  // Started first, so that it boots while the directories are made.
+  const helper = opts.helper instanceof HelperThread ? opts.helper : (opts.helper ?? entries.length >= HELPER_MIN_LEAVES) ? HelperThread.start() : undefined;
   try {
     const state = await inspectOut(target, opts.force ?? false);
     staging = await createStaging(target);
-    const content: ContentCopier = { locate: opts.locate, files: new ContentFiles(), buf: Buffer.allocUnsafe(1024 * 1024) };
-    const job: Job = { out, base: Buffer.from(staging), opts, id: identity(opts), report, skipped: new Set(), deferred: [], content, mask: creationMask(staging) };
+    const content = { locate: opts.locate, files: new ContentFiles(), buf: Buffer.allocUnsafe(1024 * 1024) };
+    const job: Job = { out, base: Buffer.from(staging), opts, id: identity(opts), report, skipped: new Set(), deferred: [], content, mask: creationMask(staging), helper };
     try {
       await build(job, tree.root, entries);
     } finally {
+      await helper?.close();
       await content.files.settle();
       content.files.close();
     }
@@ -84,6 +104,7 @@ export async function writeDir(tree: PlannedTree, out: string, opts: WriteDirOpt
     return report;
   } catch (err) {
     const failure = opts.signal?.aborted ? opts.signal.reason : writeFailure(err, out, undefined, report);
+    await helper?.close();
     if (staging !== undefined) await cleanUp(staging, failure);
     throw failure;
   }
@@ -119,21 +140,12 @@ async function build(job: Job, root: DirNode, entries: WriteEntry[]): Promise<vo
   // specials' owners, modes and times wait for it, and nothing removes the staging dir while it may still write.
   const making = makeSpecials(job, root, specials);
   try {
-    const ordered = inContentOrder(leaves.filter((l) => !isSpecial(l.inode)));
-    const { files, locate } = job.content;
-    const ahead = files.plan(contentLocations(ordered, locate));
-    await runSliced(
-      ordered,
-      signal,
-      (l) => guard(job, l.path, () => writeLeaf(job, l)),
-      // A warm store's layers are read through the page cache: no per-file lookup for windows never planned.
-      ahead ? (l) => (l.inode.content === undefined ? undefined : files.ready(locate(l.inode))) : undefined,
-    );
+    await writeLeaves(job, inContentOrder(leaves.filter((l) => !isSpecial(l.inode))));
   } finally {
     await making.catch(() => undefined);
   }
   await making;
-  await runSliced(specials, signal, (l) => guard(job, l.path, () => writeLeaf(job, l)));
+  await runSliced(specials, signal, (l) => guard(job, l.path, () => finishSpecial(job, l)));
   const links = entries.filter((e) => e.node.kind === 'leaf' && first.get(e.node.inode) !== e.path);
   await runSliced(links, signal, (e) => guard(job, e.path, () => writeLink(job, e, first)));
   await setXattrs(job, root, dirs, leaves);
@@ -144,6 +156,62 @@ async function build(job: Job, root: DirNode, entries: WriteEntry[]): Promise<vo
   const finishing: Array<[string, DirNode]> = dirs.map((d) => [d.path, d.node]);
   finishing.reverse().push(['', root]);
   await runSliced(finishing, signal, ([rel, dir]) => guard(job, rel, () => finishDir(job, rel, dir)));
+}
+
+/**
+ * The files and symlinks, in chunks (helper.chunk): the main thread takes them from the front, the helper thread (if any)
+ * from the back. A leaf whose xattrs must be set first gets its mode and times later, from the main thread.
+ */
+async function writeLeaves(job: Job, ordered: Leaf[]): Promise<void> {
+  const { files, locate } = job.content;
+  const defer = (l: Leaf): boolean => l.inode.kind !== 'symlink' && applicableXattrs(job, l.inode.kind, l.inode.meta.xattrs).length > 0;
+  const task = (l: Leaf) => leafTask(l.path, l.inode, l.inode.content === undefined ? undefined : locate(l.inode), !defer(l));
+  for (const l of ordered) if (defer(l)) job.deferred.push(l);
+  const { helper } = job;
+  const size = helper?.chunk ?? Math.max(1, ordered.length);
+  const chunks = Math.ceil(ordered.length / size);
+  helper?.share({ base: job.base.toString(), id: job.id, mask: job.mask }, chunks, (i) => ordered.slice(i * size, (i + 1) * size).map(task));
+  const ahead = files.plan(contentLocations(ordered, locate));
+  const writer: LeafWriter = { ...job.content, base: job.base, id: job.id, mask: job.mask };
+  const mine = emptyTally();
+  const progress = job.opts.onProgress;
+  try {
+    await runSliced(
+      ownChunks(ordered, size, helper),
+      job.opts.signal,
+      (l) => {
+        guard(job, l.path, () => writeLeafTask(writer, task(l), mine), mine);
+        progress?.({ files: job.report.files + mine.files, bytes: job.report.bytes + mine.bytes });
+      },
+      // A warm store's layers are read through the page cache: no per-file lookup for windows never planned.
+      ahead ? (l) => (l.inode.content === undefined ? undefined : files.ready(locate(l.inode))) : undefined,
+    );
+  } finally {
+    addTally(job.report, mine);
+  }
+  const shared = await helper?.finish();
+  if (shared === undefined) return;
+  addTally(job.report, shared.tally);
+  if (shared.failure) throw writeFailure(shared.failure.error, job.out, shared.failure.path, job.report);
+}
+
+/** The leaves of the chunks (of `size`) the main thread claims, in order; it stops early if the helper fails. */
+function* ownChunks(ordered: readonly Leaf[], size: number, helper: HelperThread | undefined): Generator<Leaf> {
+  if (helper === undefined) return yield* ordered;
+  for (let i = 0; i * size < ordered.length; i++) {
+    if (!helper.mine(i)) {
+      if (helper.failed) return;
+      continue;
+    }
+    for (let j = i * size; j < Math.min(ordered.length, (i + 1) * size); j++) yield ordered[j];
+  }
+}
+
+function addTally(report: WriteReport, t: LeafTally): void {
+  report.files += t.files;
+  report.bytes += t.bytes;
+  report.symlinks += t.symlinks;
+  report.skipped.owners += t.ownersLost;
 }
 
 /**
@@ -167,11 +235,12 @@ function* contentLocations(leaves: readonly Leaf[], locate: (inode: Inode) => Co
   for (const l of leaves) if (l.inode.content !== undefined) yield locate(l.inode);
 }
 
-function guard(job: Job, rel: string, fn: () => void): void {
+function guard(job: Job, rel: string, fn: () => void, pending?: LeafTally): void {
   try {
     fn();
   } catch (err) {
-    throw writeFailure(err, job.out, rel, job.report);
+    const done = pending === undefined ? job.report : { files: job.report.files + pending.files, bytes: job.report.bytes + pending.bytes };
+    throw writeFailure(err, job.out, rel, done);
   }
 }
 
@@ -207,31 +276,15 @@ async function makeSpecials(job: Job, root: DirNode, specials: readonly Leaf[]):
   job.report.skipped.devices += job.skipped.size;
 }
 
-function writeLeaf(job: Job, { path: rel, inode }: Leaf): void {
+/** A device node or FIFO, made by makeSpecials: its owner, then (unless xattrs come first) its mode and times. */
+function finishSpecial(job: Job, { path: rel, inode }: Leaf): void {
   if (job.skipped.has(inode)) return;
   const dst = stagingPath(job.base, rel);
-  // A read-only mode would refuse user.* xattrs: the mode and times of a node with xattrs wait for them.
-  const defer = inode.kind !== 'symlink' && applicableXattrs(job, inode.kind, inode.meta.xattrs).length > 0;
+  const defer = applicableXattrs(job, inode.kind, inode.meta.xattrs).length > 0;
   if (defer) job.deferred.push({ path: rel, inode });
-  if (inode.kind === 'file') {
-    if (writeFile(dst, rel, inode, job.content, job.id, !defer, job.mask)) job.report.skipped.owners++;
-  } else {
-    if (inode.kind === 'symlink') createSymlink(dst, inode);
-    if (applyOwner(dst, inode.meta, job.id)) job.report.skipped.owners++;
-    if (!defer) applyModeAndTimes(dst, inode.kind, inode.meta);
-  }
-  count(job, inode);
-}
-
-function count(job: Job, inode: Inode): void {
-  const r = job.report;
-  if (inode.kind === 'symlink') r.symlinks++;
-  else if (isSpecial(inode)) r.devices++;
-  else {
-    r.files++;
-    r.bytes += inode.size;
-    job.opts.onProgress?.({ files: r.files, bytes: r.bytes });
-  }
+  if (applyOwner(dst, inode.meta, job.id)) job.report.skipped.owners++;
+  if (!defer) applyModeAndTimes(dst, inode.kind, inode.meta);
+  job.report.devices++;
 }
 
 function finishLeaf(job: Job, { path: rel, inode }: Leaf): void {

@@ -19,16 +19,22 @@ export interface Identity {
   gid: number;
 }
 
-/** What copying file contents out of the store needs: where each file is, open store files, one reusable buffer. */
+/** What copying file contents out of the store needs: the open store files and one reusable buffer. */
 export interface ContentCopier {
-  locate: (inode: Inode) => ContentLocation;
   files: ContentFiles;
   buf: Buffer;
 }
 
+/** A regular file to create: its metadata, its size and, when it has bytes, where they are in the store. */
+export interface FileToWrite {
+  meta: Meta;
+  size: number;
+  loc?: ContentLocation;
+}
+
 /** Creates a symlink; symlink(2) refuses an existing name, so nothing is ever written through one. */
-export function createSymlink(dst: Buffer, inode: Inode): void {
-  fs.symlinkSync(Buffer.from(inode.linkname ?? '', 'latin1'), dst);
+export function createSymlink(dst: Buffer, linkname: string | undefined): void {
+  fs.symlinkSync(Buffer.from(linkname ?? '', 'latin1'), dst);
 }
 
 /**
@@ -38,15 +44,15 @@ export function createSymlink(dst: Buffer, inode: Inode): void {
  * mode when `mask` (the creation mask, see creationMask) leaves that mode alone and no chown can clear bits of it,
  * which saves the chmod. Returns whether the owner was not kept.
  */
-export function writeFile(dst: Buffer, rel: string, inode: Inode, content: ContentCopier, id: Identity, finish: boolean, mask: number): boolean {
-  if (inode.content === undefined && inode.size !== 0) throw new NotFoundError(`${displayPath(rel)}: ${inode.size}-byte file has no stored content`, { path: rel });
-  const { meta } = inode;
+export function writeFile(dst: Buffer, rel: string, file: FileToWrite, content: ContentCopier, id: Identity, finish: boolean, mask: number): boolean {
+  if (file.loc === undefined && file.size !== 0) throw new NotFoundError(`${displayPath(rel)}: ${file.size}-byte file has no stored content`, { path: rel });
+  const { meta } = file;
   const mode = meta.mode & 0o7777;
   // A write by anyone without CAP_FSETID clears setuid and setgid, and so does chown: those modes are set after both.
   const atOpen = finish && (mode & ~0o777) === 0 && (mode & mask) === 0;
   const fd = fs.openSync(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, atOpen ? mode : 0o600);
   try {
-    if (inode.content !== undefined) copyContent(fd, rel, inode, content);
+    if (file.loc !== undefined) copyContent(fd, rel, file.loc, content);
     const step = ownerStep(meta, id, false);
     if (step === 'chown') fs.fchownSync(fd, meta.uid, meta.gid);
     if (finish) {
@@ -76,8 +82,7 @@ export function creationMask(dir: string): number {
 }
 
 /** pread from the store, write to the new file: for a small file that is one read and one write call. */
-function copyContent(fd: number, rel: string, inode: Inode, { locate, files, buf }: ContentCopier): void {
-  const loc = locate(inode);
+function copyContent(fd: number, rel: string, loc: ContentLocation, { files, buf }: ContentCopier): void {
   for (let pos = 0; pos < loc.size; ) {
     const got = files.read(loc, buf, pos, displayPath(rel));
     if (got === 0) throw shortContent(loc, pos, displayPath(rel));

@@ -4,7 +4,7 @@
 // to symlinks); device nodes and fifos; whiteouts of existing and missing paths; opaque directories (the root too);
 // type changes file <-> dir <-> symlink; a whiteout and an entry of the same name in one layer; a root entry.
 // Layers are tars written by tar-stream (not by stratum), in an OCI layout made by the archive builder; stratum
-// runs in-process (src/ops/flatten.ts).
+// runs in-process (src/ops/flatten.ts), every other image with the directory writer's second thread.
 //
 // Generated layers stay where the oracle can judge: no entry below a symlink (lower or same layer; the script's
 // DISAGREEMENT case, and GNU tar would follow it), no entry below a lower non-directory unless the layer declares
@@ -22,6 +22,7 @@ import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flatten } from '../../src/ops/flatten.js';
 import { Store } from '../../src/store/store.js';
+import { HelperThread } from '../../src/write/helper-thread.js';
 import { compareWithOracle, fastOracle, formatComparison, ociLayoutOfLayers, overlayStatus, removeTree, tmpDir, warnSkipped } from '../helpers/overlay-oracle.js';
 
 const RUNS = Number(process.env.STRATUM_PROPERTY_RUNS ?? 40);
@@ -341,8 +342,11 @@ describe.skipIf(!status.ok)('flatten of random layer sequences = overlayfs merge
       try {
         await ociLayoutOfLayers(path.join(dir, 'layout'), tars, 'latest');
         const out = path.join(dir, 'out');
+        // Every other image is written by two threads, one leaf per chunk, so that even these small trees are split.
+        const helper = n % 2 === 0 ? HelperThread.start({ chunk: 1 }) : undefined;
+        await helper?.ready();
         try {
-          await flatten(store, path.join(dir, 'layout'), out);
+          await flatten(store, path.join(dir, 'layout'), out, { helper });
         } catch (err) {
           throw new Error(`stratum flatten failed: ${(err as Error).message}\nlayers:\n${describeLayers(layers)}\noracle notes: ${oracle.notes.join('; ')}`);
         }
