@@ -6,6 +6,7 @@
 //
 // See bench/README.md for what each row means. Plain Node ESM: no build step of its own
 // (stratum itself must be built: dist/).
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -27,6 +28,9 @@ const HELP = `usage: node bench/flatten.mjs [options]
   --baseline DIR another stratum checkout, built (say \`git worktree add /tmp/old REV && cd /tmp/old &&
                  npm ci\`): adds its cold, import and warm rows to the same run, so a change is measured
                  against what it replaced under the same machine conditions
+  --keep-node-env
+                 run the rows with NODE_EXTRA_CA_CERTS if it is set (by default it is removed: see
+                 "Node's start" in bench/README.md)
   --delete-between
                  remove each run's output and store right after it (the old way; needs less disk, but
                  the next rows then pay for ext4 skipping freshly freed inodes)
@@ -35,6 +39,13 @@ const HELP = `usage: node bench/flatten.mjs [options]
 env: STRATUM_BENCH_IMAGE   directory of the bench image (default $TMPDIR/stratum-corpus/corpus/debian,
                            built with ../shared/corpus/make-corpus.sh debian when missing)
 `;
+
+/** Wall seconds of one short command, without /usr/bin/time. */
+function timedSync(argv, env) {
+  const t0 = process.hrtime.bigint();
+  spawnSync(argv[0], argv.slice(1), { env, stdio: 'ignore' });
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
 
 const TARGETS = { coldVsUmoci: 0.6, coldVsTar: 1.3, warmVsFloor: 1.2, rssMB: 150 };
 
@@ -49,6 +60,7 @@ try {
       json: { type: 'string' },
       settle: { type: 'string', default: '3' },
       'delete-between': { type: 'boolean', default: false },
+      'keep-node-env': { type: 'boolean', default: false },
       'drop-caches': { type: 'boolean', default: false },
       baseline: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -209,6 +221,20 @@ const BASELINE = BASELINE_DIR ? snapshotStratum(WORK, BASELINE_DIR, 'baseline') 
 
 // ------------------------------------------------------------------------------------ run
 const host = hostInfo(WORK);
+// NODE_EXTRA_CA_CERTS makes every node process parse that certificate bundle before any script runs (~90 ms on
+// the dev VM, whose shell sets it): a cost of the machine's setup, not of stratum, which opens no TLS connection.
+const ROW_ENV = { ...process.env };
+if (process.env.NODE_EXTRA_CA_CERTS !== undefined) {
+  const start = (env) => median([0, 1, 2, 3, 4].map(() => timedSync([node, '-e', '0'], env)));
+  const withIt = start(process.env);
+  if (!opts['keep-node-env']) delete ROW_ENV.NODE_EXTRA_CA_CERTS;
+  const { NODE_EXTRA_CA_CERTS: _, ...bare } = process.env;
+  const without = start(bare);
+  host.nodeStart = `node -e 0: ${fmtS(opts['keep-node-env'] ? withIt : without)} (${fmtS(withIt)} with NODE_EXTRA_CA_CERTS, ${opts['keep-node-env'] ? 'kept' : 'removed from the rows\' environment'})`;
+  log(`NODE_EXTRA_CA_CERTS is set: node -e 0 takes ${fmtS(withIt)} with it and ${fmtS(without)} without; ${opts['keep-node-env'] ? 'kept (--keep-node-env)' : 'the rows run without it (--keep-node-env keeps it)'}`);
+} else {
+  host.nodeStart = `node -e 0: ${fmtS(median([0, 1, 2, 3, 4].map(() => timedSync([node, '-e', '0'], process.env))))}`;
+}
 log(`image ${IMAGE_DIR} (${LAYERS.length} layers${EXPECTED_ENTRIES ? `, ${EXPECTED_ENTRIES} entries in the final tree` : ''}); work dir ${WORK}`);
 if (host.loadavg[0] > host.cpus * 0.5) log(`warning: the machine is busy (load ${host.loadavg[0]} on ${host.cpus} CPUs): wall times will be noisy`);
 if (host.workFsJournal === false && ROWS.some((r) => r.id === 'umoci' || r.id === 'tar-replay')) {
@@ -279,7 +305,7 @@ for (let i = 0; i < RUNS; i++) {
     await new Promise((r) => setTimeout(r, SETTLE * 1000));
     const argv = row.argv(out, store);
     res.argv ??= argv.map((a) => a.replace(out, '$OUT').replace(store, '$STORE'));
-    const r = await timed(argv, { cwd: REPO });
+    const r = await timed(argv, { cwd: REPO, env: ROW_ENV });
     if (!r.ok) {
       const msg = `exit ${r.code}: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`;
       res.errors.push(msg);
@@ -333,7 +359,7 @@ const rows = Object.values(results).map((r) => [
 ]);
 const lines = [];
 lines.push(`stratum flatten bench — ${host.date.slice(0, 16).replace('T', ' ')} UTC, ${host.cpus} × ${host.cpuModel}, node ${host.node}, ${host.workFs} work dir, load ${host.loadavg[0]} → ${host.loadavgAfter[0]}`);
-lines.push(`image: ${IMAGE_DIR} (${LAYERS.length} layers, ${EXPECTED_ENTRIES ?? '?'} entries); stratum ${host.stratum || '?'}; ${RUNS} runs per row, warm page cache`);
+lines.push(`image: ${IMAGE_DIR} (${LAYERS.length} layers, ${EXPECTED_ENTRIES ?? '?'} entries); stratum ${host.stratum || '?'}; ${RUNS} runs per row, warm page cache; ${host.nodeStart}`);
 lines.push('');
 lines.push(table(['row', 'what', 'wall (median)', 'wall range', 'CPU', 'user+sys', 'peak RSS', 'ok'], rows, 'llrrrrrr'));
 lines.push('');

@@ -1,9 +1,7 @@
 // Each command: parse its arguments, call the library, print the result.
 import { UsageError } from '../errors.js';
-import { gc, verifyStore } from '../store/maintenance.js';
 import { listImages, removeImage } from '../store/images.js';
 import { shortDigest } from '../spec/digest.js';
-import { importImage } from '../ops/import-image.js';
 import { exportToFile, flatten } from '../ops/flatten.js';
 import { createProgress, formatBytes } from './progress.js';
 import { abortOnSignal, collectGarbage, COMMON, importHeapPolicy, importProgress, limitValues, LIMITS, LIMITS_USAGE, openStore, parse, SELECT, type Command } from './shared.js';
@@ -16,6 +14,7 @@ const importCommand: Command = async (argv) => {
   const store = await openStore(values);
   const progress = createProgress(!values.quiet);
   importHeapPolicy.beforeImport();
+  const { importImage } = await import('../ops/import-image.js');
   for (const input of positionals) {
     const r = await importImage(store, input, { image: values.image, platform: values.platform, limits, onProgress: importProgress(progress), signal: abortOnSignal(), onLayerDecode: importHeapPolicy.onLayerDecode });
     progress.done();
@@ -55,6 +54,7 @@ const rmCommand: Command = async (argv) => {
 
 const gcCommand: Command = async (argv) => {
   const { values } = parse(argv, COMMON, [0, 0], 'stratum gc');
+  const { gc } = await import('../store/maintenance.js');
   const r = await gc(await openStore(values));
   process.stdout.write(`removed ${r.blobsRemoved} blobs and ${r.layersRemoved} unpacked layers, freed ${formatBytes(r.bytesFreed)}\n`);
   return 0;
@@ -63,6 +63,7 @@ const gcCommand: Command = async (argv) => {
 const verifyCommand: Command = async (argv) => {
   const { values } = parse(argv, COMMON, [0, 0], 'stratum verify');
   const progress = createProgress(!values.quiet);
+  const { verifyStore } = await import('../store/maintenance.js');
   const r = await verifyStore(await openStore(values), (what) => progress.update(`verifying ${what}`));
   progress.done();
   for (const p of r.problems) process.stdout.write(`DAMAGED ${p.what} ${p.digest ?? ''}: ${p.detail}\n`);
@@ -125,7 +126,10 @@ const exportCommand: Command = async (argv) => {
 const now = (c: Command) => async (): Promise<Command> => c;
 const inspect = (name: string) => async (): Promise<Command> => (await import('./inspect-commands.js')).INSPECT_COMMANDS[name];
 
-/** Each command's code, loaded when it runs: diff and the inspect commands are ~40 ms of module loading a flatten need not pay. */
+/**
+ * Each command's code, loaded when it runs: diff and the inspect commands are ~40 ms of module loading a flatten need
+ * not pay. For the same reason the archive readers (ops/import-image) and store maintenance load only when used.
+ */
 export const COMMANDS: Record<string, () => Promise<Command>> = {
   import: now(importCommand),
   images: now(imagesCommand),

@@ -14,7 +14,6 @@ import type { LayerIndex } from '../layer/entry.js';
 import { HELPER_MIN_LEAVES, writeDir, type WriteReport } from '../write/dir-writer.js';
 import { HelperThread } from '../write/helper-thread.js';
 import { removeStaleSiblings, siblingName } from '../write/staging.js';
-import { writeTar } from '../write/tar-writer.js';
 import type { ImportOptions } from './import-image.js';
 import { layerIndexes, resolveImage, type ResolvedImage } from './resolve-image.js';
 
@@ -105,6 +104,7 @@ export async function flatten(store: Store, ref: string, out: string, opts: Flat
 
 export async function exportTar(store: Store, ref: string, output: Writable, opts: PlanOptions = {}): Promise<PlannedImage> {
   const planned = await planImage(store, ref, withoutHashes(opts));
+  const { writeTar } = await import('../write/tar-writer.js');
   await writeTar(planned.tree, output, { locate: planned.locate, paths: planned.paths });
   return planned;
 }

@@ -4,7 +4,7 @@ import type { LayerIndex } from '../layer/entry.js';
 import { findImage, readConfig, type StoredImage } from '../store/images.js';
 import type { Store } from '../store/store.js';
 import type { ImageConfig } from '../spec/types.js';
-import { importImage, type ImportOptions, type ImportResult } from './import-image.js';
+import type { ImportOptions, ImportResult } from './import-image.js';
 
 export interface ResolvedImage {
   image: StoredImage;
@@ -16,6 +16,8 @@ export interface ResolvedImage {
 export async function resolveImage(store: Store, ref: string, opts: ImportOptions = {}): Promise<ResolvedImage> {
   if (ref === '-' || (await isPath(ref))) {
     opts.beforeImport?.();
+    // Loaded here: the archive readers are half of stratum's modules, and an image already in the store needs none.
+    const { importImage } = await import('./import-image.js');
     const imported = await importImage(store, ref, opts);
     opts.afterImport?.();
     return { image: imported.image, config: await readConfig(store, imported.image.configDigest), imported };
