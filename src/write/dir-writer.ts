@@ -181,7 +181,9 @@ async function writeLeaves(job: Job, ordered: Leaf[]): Promise<void> {
       job.opts.signal,
       (l) => {
         guard(job, l.path, () => writeLeafTask(writer, task(l), mine), mine);
-        progress?.({ files: job.report.files + mine.files, bytes: job.report.bytes + mine.bytes });
+        if (progress === undefined) return;
+        const theirs = helper?.written;
+        progress({ files: job.report.files + mine.files + (theirs?.files ?? 0), bytes: job.report.bytes + mine.bytes + (theirs?.bytes ?? 0) });
       },
       // A warm store's layers are read through the page cache: no per-file lookup for windows never planned.
       ahead ? (l) => (l.inode.content === undefined ? undefined : files.ready(locate(l.inode))) : undefined,

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { fromPlainError, IoError } from '../errors.js';
-import { claim, MAIN, stop, type FromHelper, type ToHelper } from './helper-protocol.js';
+import { claim, HELPER, MAIN, stop, type FromHelper, type ToHelper } from './helper-protocol.js';
 import { emptyTally, type LeafTally, type LeafTask } from './leaf-task.js';
 import type { Identity } from './nodes.js';
 
@@ -28,28 +28,31 @@ export class HelperThread {
   private wake: (() => void) | undefined;
   private readonly exited: Promise<void>;
   private ended = false;
+  /** Chunks the helper answered as written (or failed): each one it claimed is answered, unless it died. */
+  private answeredClaims = 0;
   private readonly booted: Promise<void>;
 
   private constructor(worker: Worker, chunk: number) {
     this.worker = worker;
     this.chunk = chunk;
-    this.booted = new Promise((resolve) => {
-      const onReady = (m: FromHelper): void => {
-        if (m.type !== 'ready') return;
-        worker.off('message', onReady);
-        resolve();
-      };
-      worker.on('message', onReady);
-      worker.once('exit', () => resolve());
-    });
     this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
+    this.booted = Promise.race([new Promise<void>((resolve) => worker.once('message', () => resolve())), this.exited]);
     worker.on('message', (m: FromHelper) => this.answered(m));
-    worker.on('error', (err) => this.fail(undefined, err));
-    worker.once('exit', () => {
-      if (this.unanswered > 0) this.fail(undefined, new IoError('the directory writer\'s helper thread stopped with work unanswered'));
-      this.unanswered = 0;
-      this.wake?.();
-    });
+    worker.on('error', (err) => this.gone(err));
+    worker.once('exit', () => this.gone(new IoError("the directory writer's helper thread stopped with work unanswered")));
+  }
+
+  /**
+   * The thread is gone. A chunk it claimed and never answered may be half written: that fails the write. Anything
+   * it never claimed is the main thread's (mine() claims it), so a thread that died while booting costs nothing.
+   */
+  private gone(err: Error): void {
+    let claimed = 0;
+    for (let i = 0; i < this.claims.length - 1; i++) if (Atomics.load(this.claims, i) === HELPER) claimed++;
+    if (claimed > this.answeredClaims) this.fail(undefined, err);
+    this.ended = true;
+    this.unanswered = 0;
+    this.wake?.();
   }
 
   /**
@@ -122,7 +125,7 @@ export class HelperThread {
   private postNext(): void {
     // A chunk the main thread has already claimed is not worth the copy.
     while (this.next >= 0 && Atomics.load(this.claims, this.next) !== 0) this.next = -1;
-    if (this.next < 0 || this.failure !== undefined) return;
+    if (this.next < 0 || this.failure !== undefined || this.ended) return;
     const index = this.next--;
     this.unanswered++;
     this.post({ type: 'chunk', index, tasks: this.tasksOf(index) });
@@ -131,6 +134,7 @@ export class HelperThread {
   private answered(m: FromHelper): void {
     if (m.type === 'ready') return;
     this.unanswered--;
+    if (m.type !== 'declined') this.answeredClaims++;
     if (m.type !== 'declined') add(this.tally, m.tally);
     if (m.type === 'failed') this.fail(m.path, fromPlainError(m.error));
     else this.postNext();

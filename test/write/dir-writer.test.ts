@@ -320,6 +320,17 @@ describe('writeDir with a helper thread', () => {
     expect(readdirSync(path.join(dir, 'big'))).toHaveLength(1000);
   });
 
+  it('a helper gone before the write takes nothing with it: the main thread writes every leaf', async () => {
+    mixedTree();
+    const helper = await bootedHelper();
+    await helper.close();
+    const out = path.join(tmp, 'out');
+    const report = await writeDir(fx.tree, out, { locate: fx.locate, helper });
+    expect(diffManifests(expectedManifest(fx.tree), await manifestOfDir(out), { labels: ['plan', 'out'] })).toEqual([]);
+    expect(report).toMatchObject({ files: 301, symlinks: 40, hardlinks: 12 });
+    expect(helper.written).toEqual({ files: 0, bytes: 0, symlinks: 0, ownersLost: 0 });
+  });
+
   it('errors cross the thread boundary with their class, code and context', () => {
     const ours = new IntegrityError('short', { file: '/s/layer.tar', expected: 10, actual: 3 }, 'E_SHORT');
     const back = fromPlainError(toPlainError(ours));
