@@ -99,7 +99,7 @@ export const flattenCommand: Command = async (argv) => {
     onProgress: importProgress(progress),
     ...importHeapPolicy,
     afterImport: collectGarbage,
-    onWriteProgress: (p) => progress.update(`writing: ${p.files} files, ${formatBytes(p.bytes)}`),
+    onWriteProgress: (p) => progress.update(() => `writing: ${p.files} files, ${formatBytes(p.bytes)}`),
   });
   progress.done();
   const skipped = Object.entries(report.skipped as Record<string, number>).filter(([, n]) => n > 0);

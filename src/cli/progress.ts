@@ -1,7 +1,8 @@
 // Progress on stderr, only when stderr is a terminal and not --quiet; one line redrawn in place.
 
 export interface Progress {
-  update(text: string): void;
+  /** A function is called only when the line is shown: per-file callers then format nothing in between. */
+  update(text: string | (() => string)): void;
   done(): void;
 }
 
@@ -15,7 +16,8 @@ export function createProgress(enabled: boolean, stream: NodeJS.WriteStream = pr
       if (now - last < 100) return;
       last = now;
       shown = true;
-      stream.write(`\r\x1b[K${text.slice(0, (stream.columns ?? 80) - 1)}`);
+      const line = typeof text === 'function' ? text() : text;
+      stream.write(`\r\x1b[K${line.slice(0, (stream.columns ?? 80) - 1)}`);
     },
     done() {
       if (shown) stream.write('\r\x1b[K');
