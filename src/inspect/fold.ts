@@ -5,7 +5,7 @@
 import type { LayerEntry, LayerIndex } from '../layer/entry.js';
 import { displayPath, joinPath, splitPath } from '../layer/names.js';
 import { impliedDir, inodeOf, metaOf, newDir } from '../tree/nodes.js';
-import { isMarker, layerMarkers } from '../tree/markers.js';
+import { layerMarkers, splitLayer } from '../tree/markers.js';
 import { resolvePath } from '../tree/resolve.js';
 import type { DirNode, Inode, LeafNode, Meta, TreeNode } from '../tree/types.js';
 
@@ -66,11 +66,12 @@ class FoldState {
   applyLayer(layer: number, entries: readonly LayerEntry[]): void {
     this.layer = layer;
     // Markers act on the layers below only, so they all go before any entry of the same layer (tree/markers.ts).
-    for (const { entry, replaced } of layerMarkers(this.root, entries)) {
+    const split = splitLayer(entries);
+    for (const { entry, replaced } of layerMarkers(this.root, split)) {
       if (replaced !== undefined) this.implyDirAt(replaced, entry);
       this.hide(entry);
     }
-    for (const e of entries) if (!isMarker(e)) this.add(e);
+    for (const e of split.others) this.add(e);
   }
 
   private hide(e: LayerEntry): void {

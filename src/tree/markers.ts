@@ -15,6 +15,20 @@ export interface LayerMarker {
   replaced?: string;
 }
 
+/** A layer's entries in tar order, its markers apart from the rest. */
+export interface SplitLayer {
+  markers: LayerEntry[];
+  others: LayerEntry[];
+}
+
+/** One pass over a layer: its thousands of entries are looked at once, not once per question. */
+export function splitLayer(entries: readonly LayerEntry[]): SplitLayer {
+  const markers: LayerEntry[] = [];
+  const others: LayerEntry[] = [];
+  for (const e of entries) (isMarker(e) ? markers : others).push(e);
+  return { markers, others };
+}
+
 /**
  * The whiteouts and opaque markers of one layer (`root` is the tree below, before any entry of the layer is
  * applied), in the order to apply them: shallowest first, a whiteout before an opaque marker of the same path.
@@ -23,10 +37,9 @@ export interface LayerMarker {
  * at or below a path its own layer replaces (ReplacedPaths): the caller makes that path a directory of this layer (never following
  * the lower symlink there), so the marker implies its directories as any marker does and hides nothing.
  */
-export function layerMarkers(root: DirNode, entries: readonly LayerEntry[]): LayerMarker[] {
-  const markers = entries.filter(isMarker);
+export function layerMarkers(root: DirNode, { markers, others }: SplitLayer): LayerMarker[] {
   if (markers.length === 0) return [];
-  const replaced = new ReplacedPaths(root, entries);
+  const replaced = new ReplacedPaths(root, others);
   return markers.sort((a, b) => markerDepth(a) - markerDepth(b)).map((entry) => ({ entry, replaced: replaced.above(entry) }));
 }
 
@@ -45,38 +58,59 @@ function markerDepth(e: LayerEntry): number {
  * empty /etc (the kernel's overlayfs, umoci and containers/storage leave it). Only the markers' own ancestors are
  * looked at: a layer has thousands of entries and a few markers.
  */
+/** No replaced path (a directory is never the root, '', here). */
+const NONE = '';
+
 class ReplacedPaths {
   private readonly own = new Map<string, LayerEntry['kind']>();
-  private readonly verdicts = new Map<string, boolean>();
+  /** Directory -> the shallowest replaced path at or above it, NONE for none. */
+  private readonly answers = new Map<string, string>();
 
+  /** `others`: the layer's entries that are not markers. */
   constructor(
     private readonly root: DirNode,
-    entries: readonly LayerEntry[],
+    others: readonly LayerEntry[],
   ) {
-    for (const e of entries) if (!isMarker(e) && e.path !== '') this.own.set(e.path, e.kind);
+    for (const e of others) if (e.path !== '') this.own.set(e.path, e.kind);
   }
 
   /** The shallowest replaced path at or above the marker's directory (an opaque marker's own path counts). */
   above(marker: LayerEntry): string | undefined {
     const dir = marker.kind === 'opaque' ? marker.path : splitPath(marker.path)[0];
-    if (dir === '') return undefined;
-    for (let end = dir.indexOf('/'); ; end = dir.indexOf('/', end + 1)) {
-      const prefix = end < 0 ? dir : dir.slice(0, end);
-      if (this.replaced(prefix)) return prefix;
-      if (end < 0) return undefined;
+    return dir === '' ? undefined : this.shallowest(dir);
+  }
+
+  /**
+   * Each directory's answer is kept, so a prefix is looked at once however many markers lie below it: the cost is
+   * the length of the distinct directories, not depth x length per marker. A loop, not recursion: a tar name may
+   * be thousands of components deep.
+   */
+  private shallowest(dir: string): string | undefined {
+    const unknown: string[] = [];
+    let found: string | undefined;
+    for (let p = dir; ; ) {
+      const known = this.answers.get(p);
+      if (known !== undefined) {
+        found = known === NONE ? undefined : known;
+        break;
+      }
+      unknown.push(p);
+      const slash = p.lastIndexOf('/');
+      if (slash < 0) break;
+      p = p.slice(0, slash);
     }
+    for (let i = unknown.length - 1; i >= 0; i--) {
+      if (found === undefined && this.replaced(unknown[i])) found = unknown[i];
+      this.answers.set(unknown[i], found ?? NONE);
+    }
+    return found;
   }
 
   private replaced(path: string): boolean {
     const kind = this.own.get(path);
     if (kind === undefined) return false;
     if (kind !== 'dir') return true;
-    let verdict = this.verdicts.get(path);
-    if (verdict === undefined) {
-      const lower = resolvePath(this.root, path, { followLast: false });
-      verdict = lower.ok && lower.node.kind !== 'dir';
-      this.verdicts.set(path, verdict);
-    }
-    return verdict;
+    const lower = resolvePath(this.root, path, { followLast: false });
+    return lower.ok && lower.node.kind !== 'dir';
   }
 }

@@ -5,7 +5,7 @@
 import { FormatError, UsageError } from '../errors.js';
 import type { LayerEntry } from '../layer/entry.js';
 import { displayPath, splitPath } from '../layer/names.js';
-import { isMarker, layerMarkers } from './markers.js';
+import { layerMarkers, splitLayer } from './markers.js';
 import { impliedDir, inodeOf, metaOf, newDir } from './nodes.js';
 import { resolveError, resolvePath, type Resolved } from './resolve.js';
 import type { DirNode, Inode, LeafNode, Meta, PlannedTree, PlanWarning } from './types.js';
@@ -50,11 +50,12 @@ class LayerApplier {
   ) {}
 
   apply(entries: readonly LayerEntry[]): void {
-    for (const { entry, replaced } of layerMarkers(this.root, entries)) {
+    const split = splitLayer(entries);
+    for (const { entry, replaced } of layerMarkers(this.root, split)) {
       if (replaced !== undefined) this.implyDirAt(replaced, entry);
       this.hideLower(entry);
     }
-    for (const e of entries) if (!isMarker(e)) this.add(e);
+    for (const e of split.others) this.add(e);
   }
 
   /**
