@@ -4,7 +4,7 @@ import { listImages, removeImage } from '../store/images.js';
 import { shortDigest } from '../spec/digest.js';
 import { exportToFile, flatten } from '../ops/flatten.js';
 import { createProgress, formatBytes } from './progress.js';
-import { abortOnSignal, collectGarbage, COMMON, importHeapPolicy, importProgress, limitValues, LIMITS, LIMITS_USAGE, openStore, parse, SELECT, type Command } from './shared.js';
+import { abortOnSignal, collectGarbage, compileLessFromStore, COMMON, importHeapPolicy, importProgress, limitValues, LIMITS, LIMITS_USAGE, openStore, parse, SELECT, type Command } from './shared.js';
 export type { Command } from './shared.js';
 import { printTable } from './table.js';
 
@@ -90,6 +90,7 @@ function planValues(values: { image?: string; platform?: string; layers?: string
 
 export const flattenCommand: Command = async (argv) => {
   const { values, positionals } = parse(argv, { ...PLAN_OPTIONS, force: { type: 'boolean' } }, [2, 2], `flatten IMAGE OUT [--force] [--layers N] [--path P]... [--image REF] [--platform OS/ARCH] ${LIMITS_USAGE}`);
+  compileLessFromStore(positionals[0]);
   const store = await openStore(values);
   const progress = createProgress(!values.quiet);
   const { planned, report } = await flatten(store, positionals[0], positionals[1], {
@@ -116,6 +117,7 @@ export const flattenCommand: Command = async (argv) => {
 
 const exportCommand: Command = async (argv) => {
   const { values, positionals } = parse(argv, PLAN_OPTIONS, [2, 2], `stratum export IMAGE FILE|- [--layers N] [--path P]... ${LIMITS_USAGE}`);
+  compileLessFromStore(positionals[0]);
   const store = await openStore(values);
   const progress = createProgress(!values.quiet);
   await exportToFile(store, positionals[0], positionals[1], { ...planValues(values), signal: abortOnSignal(), onProgress: importProgress(progress), ...importHeapPolicy, afterImport: collectGarbage });
