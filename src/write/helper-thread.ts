@@ -28,6 +28,7 @@ export class HelperThread {
   private wake: (() => void) | undefined;
   private readonly exited: Promise<void>;
   private ended = false;
+  private shared = false;
   /** Chunks the helper answered as written (or failed): each one it claimed is answered, unless it died. */
   private answeredClaims = 0;
   private readonly booted: Promise<void>;
@@ -84,6 +85,7 @@ export class HelperThread {
    * the main thread writes a chunk only if mine(i) says it is its own.
    */
   share(init: { base: string; id: Identity; mask: number }, count: number, tasksOf: (index: number) => LeafTask[]): void {
+    this.shared = true;
     const buffer = new SharedArrayBuffer(4 * (count + 1));
     this.claims = new Int32Array(buffer);
     this.tasksOf = tasksOf;
@@ -110,6 +112,12 @@ export class HelperThread {
 
   /** Stops the helper after the call it is in and waits until it has exited: nothing may write into staging after. */
   async close(): Promise<void> {
+    // Never given work, it holds no descriptor: no need to wait for it to boot only to tell it to stop.
+    if (!this.shared) {
+      this.ended = true;
+      await this.worker.terminate();
+      return;
+    }
     stop(this.claims);
     if (!this.ended) {
       this.ended = true;
