@@ -78,12 +78,13 @@ export async function flatten(store: Store, ref: string, out: string, opts: Flat
   try {
     const plan = withoutHashes(opts);
     const indexed = await readIndexes(store, ref, plan);
-    // Started before the merge, so that the thread has booted (~50 ms) by the time the first file is written. Not by
-    // default right after an import: there the write is a fifth of the time, its reads are the read-ahead's, and
-    // the thread's ~20 MB came on top of what the import left (zstd: 143-155 MB peak against 131 MB). With --path
-    // the part written may be small: writeDir decides then, by what it writes.
+    // Started before the merge, which it boots beside (50-200 ms), so that it is up about when the first file is
+    // written. Not by default right after an import: there the write is a fifth of the time, its reads are the
+    // read-ahead's, and the thread's ~20 MB came on top of what the import left (zstd: 143-155 MB peak against
+    // 131 MB). With --path the part written may be small: writeDir decides then, by what it writes.
     const entries = indexed.indexes.reduce((n, i) => n + i.entries.length, 0);
-    wanted = given !== undefined || (opts.helper ?? (indexed.resolved.imported === undefined && entries >= HELPER_MIN_LEAVES)) !== false;
+    const byDefault = indexed.resolved.imported === undefined && entries >= HELPER_MIN_LEAVES;
+    wanted = given !== undefined || opts.helper === true || (opts.helper === undefined && byDefault);
     if (helper === undefined && wanted && opts.paths === undefined) helper = HelperThread.start();
     planned = planFrom(store, indexed, plan);
   } catch (err) {

@@ -34,8 +34,9 @@ export function splitLayer(entries: readonly LayerEntry[]): SplitLayer {
  * applied), in the order to apply them: shallowest first, a whiteout before an opaque marker of the same path.
  * A directory one marker implies (`b/.wh..wh..opq` with no `b/`) belongs to this layer, so another marker of it
  * (`.wh..wh..opq`, `.wh.b`) must not remove it, whatever their order in the tar. A marker with `replaced` set lies
- * at or below a path its own layer replaces (ReplacedPaths): the caller makes that path a directory of this layer (never following
- * the lower symlink there), so the marker implies its directories as any marker does and hides nothing.
+ * at or below a path its own layer replaces (ReplacedPaths): the caller makes that path a directory of this layer
+ * (never following the lower symlink there), so the marker implies its directories as any marker does and hides
+ * nothing.
  */
 export function layerMarkers(root: DirNode, { markers, others }: SplitLayer): LayerMarker[] {
   if (markers.length === 0) return [];
@@ -49,6 +50,9 @@ function markerDepth(e: LayerEntry): number {
   return e.kind === 'opaque' ? depth + 0.5 : depth;
 }
 
+/** No replaced path (a directory is never the root, '', here). */
+const NONE = '';
+
 /**
  * Finds, for each marker, the shallowest path at or above its directory that the layer's own entries replace rather
  * than merge into: a non-directory entry, or a directory entry over a lower non-directory (`root` is the tree of
@@ -58,9 +62,6 @@ function markerDepth(e: LayerEntry): number {
  * empty /etc (the kernel's overlayfs, umoci and containers/storage leave it). Only the markers' own ancestors are
  * looked at: a layer has thousands of entries and a few markers.
  */
-/** No replaced path (a directory is never the root, '', here). */
-const NONE = '';
-
 class ReplacedPaths {
   private readonly own = new Map<string, LayerEntry['kind']>();
   /** Directory -> the shallowest replaced path at or above it, NONE for none. */

@@ -1,7 +1,7 @@
 // The main thread's side of the directory writer's second thread. Creating files is kernel work that two cores do
 // side by side (GNU tar, twice at once on halves of the bench image's tree: 0.22-0.31 s against 0.42-0.52 s for one),
-// so a big tree's leaves are written by two threads. The helper starts with the write, and boots (~50 ms) while the
-// directories are made; small trees never start one.
+// so a big tree's leaves are written by two threads. The helper boots (~50 ms alone, more beside other work) while
+// the plan is made (ops/flatten.ts starts it) or the directories are (writeDir); small trees never start one.
 import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { fromPlainError, IoError } from '../errors.js';
@@ -142,8 +142,10 @@ export class HelperThread {
   private answered(m: FromHelper): void {
     if (m.type === 'ready') return;
     this.unanswered--;
-    if (m.type !== 'declined') this.answeredClaims++;
-    if (m.type !== 'declined') add(this.tally, m.tally);
+    if (m.type !== 'declined') {
+      this.answeredClaims++;
+      add(this.tally, m.tally);
+    }
     if (m.type === 'failed') this.fail(m.path, fromPlainError(m.error));
     else this.postNext();
     if (this.unanswered === 0 || this.failure !== undefined) this.wake?.();
