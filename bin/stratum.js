@@ -1,3 +1,3 @@
 #!/usr/bin/env node
-const { run } = await import('../dist/cli/main.js');
+const { run } = await import('../dist/bin/stratum.js');
 run(process.argv.slice(2));

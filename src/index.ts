@@ -12,7 +12,7 @@ export { openArchive } from './source/open-archive.js';
 export type { ImageArchive, SourceImage, SourceFormat, ImageCandidate, ImageSelector } from './source/types.js';
 export { importImage, type ImportOptions, type ImportResult, type ImportProgress } from './ops/import-image.js';
 export { resolveImage, layerIndexes, type ResolvedImage } from './ops/resolve-image.js';
-export { planImage, flatten, exportTar, exportToFile, type PlanOptions, type FlattenOptions, type PlannedImage } from './ops/flatten.js';
+export { planImage, flatten, keepPlan, exportTar, exportToFile, type PlanOptions, type FlattenOptions, type PlannedImage } from './ops/flatten.js';
 export { planTree } from './tree/plan.js';
 export { walkTree } from './tree/walk.js';
 export { lookup } from './tree/resolve.js';

@@ -2,7 +2,7 @@
 import { UsageError } from '../errors.js';
 import { listImages, removeImage } from '../store/images.js';
 import { shortDigest } from '../spec/digest.js';
-import { exportToFile, flatten } from '../ops/flatten.js';
+import { exportToFile, flatten, keepPlan } from '../ops/flatten.js';
 import { createProgress, formatBytes } from './progress.js';
 import { abortOnSignal, collectGarbage, compileLessFromStore, COMMON, importHeapPolicy, importProgress, limitValues, LIMITS, LIMITS_USAGE, openStore, parse, SELECT, type Command } from './shared.js';
 export type { Command } from './shared.js';
@@ -17,6 +17,8 @@ const importCommand: Command = async (argv) => {
   const { importImage } = await import('../ops/import-image.js');
   for (const input of positionals) {
     const r = await importImage(store, input, { image: values.image, platform: values.platform, limits, onProgress: importProgress(progress), signal: abortOnSignal(), onLayerDecode: importHeapPolicy.onLayerDecode });
+    progress.update('planning the final tree');
+    await keepPlan(store, r.image);
     progress.done();
     const name = r.image.names[0] ?? shortDigest(r.image.manifestDigest);
     process.stdout.write(`${name}\t${r.image.manifestDigest}\t${r.format}\t${r.layersUnpacked} layers unpacked, ${r.layersReused} already in the store\n`);
@@ -56,7 +58,7 @@ const gcCommand: Command = async (argv) => {
   const { values } = parse(argv, COMMON, [0, 0], 'stratum gc');
   const { gc } = await import('../store/maintenance.js');
   const r = await gc(await openStore(values));
-  process.stdout.write(`removed ${r.blobsRemoved} blobs and ${r.layersRemoved} unpacked layers, freed ${formatBytes(r.bytesFreed)}\n`);
+  process.stdout.write(`removed ${r.blobsRemoved} blobs, ${r.layersRemoved} unpacked layers and ${r.plansRemoved} plans, freed ${formatBytes(r.bytesFreed)}\n`);
   return 0;
 };
 
@@ -67,7 +69,7 @@ const verifyCommand: Command = async (argv) => {
   const r = await verifyStore(await openStore(values), (what) => progress.update(`verifying ${what}`));
   progress.done();
   for (const p of r.problems) process.stdout.write(`DAMAGED ${p.what} ${p.digest ?? ''}: ${p.detail}\n`);
-  process.stdout.write(`${r.blobs} blobs, ${r.layers} layers, ${r.files} files checked: ${r.problems.length ? `${r.problems.length} problems` : 'ok'}\n`);
+  process.stdout.write(`${r.blobs} blobs, ${r.layers} layers, ${r.files} files, ${r.plans} plans checked: ${r.problems.length ? `${r.problems.length} problems` : 'ok'}\n`);
   return r.problems.length ? 1 : 0;
 };
 

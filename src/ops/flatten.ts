@@ -8,9 +8,10 @@ import { cleanName } from '../layer/names.js';
 import type { Digest } from '../spec/digest.js';
 import type { Store } from '../store/store.js';
 import { planTree } from '../tree/plan.js';
+import { hasPlan, PLAN_BYTES_PER_NODE, readPlan, storedPlanBytes, writePlan } from '../store/plans.js';
+import type { StoredImage } from '../store/images.js';
 import type { ContentLocation } from '../store/content.js';
 import type { Inode, PlannedTree } from '../tree/types.js';
-import type { LayerIndex } from '../layer/entry.js';
 import { HELPER_MIN_LEAVES, writeDir, type WriteReport } from '../write/dir-writer.js';
 import { HelperThread } from '../write/helper-thread.js';
 import { removeStaleSiblings, siblingName } from '../write/staging.js';
@@ -32,29 +33,67 @@ export interface PlannedImage extends ResolvedImage {
 }
 
 export async function planImage(store: Store, ref: string, opts: PlanOptions = {}): Promise<PlannedImage> {
-  return planFrom(store, await readIndexes(store, ref, opts), opts);
-}
-
-interface Indexed {
-  resolved: ResolvedImage;
-  indexes: LayerIndex[];
-}
-
-async function readIndexes(store: Store, ref: string, opts: PlanOptions): Promise<Indexed> {
   const resolved = await resolveImage(store, ref, opts);
-  const total = resolved.image.layers.length;
-  if (opts.layers !== undefined && (!Number.isInteger(opts.layers) || opts.layers < 0 || opts.layers > total)) {
-    throw new UsageError(`--layers ${opts.layers}: the image has ${total} layers`);
-  }
-  return { resolved, indexes: await layerIndexes(store, resolved.image, { fileHashes: opts.fileHashes }) };
+  const upTo = layersWanted(resolved, opts);
+  return planned(store, resolved, await mergeLayers(store, resolved, upTo, opts), opts);
 }
 
-function planFrom(store: Store, { resolved, indexes }: Indexed, opts: PlanOptions): PlannedImage {
-  const tree = planTree(indexes, { upTo: opts.layers });
-  const diffIDs: Digest[] = resolved.image.layers.map((l) => l.diffID);
+function layersWanted(resolved: ResolvedImage, opts: PlanOptions): number {
+  const total = resolved.image.layers.length;
+  if (opts.layers === undefined) return total;
+  if (!Number.isInteger(opts.layers) || opts.layers < 0 || opts.layers > total) throw new UsageError(`--layers ${opts.layers}: the image has ${total} layers`);
+  return opts.layers;
+}
+
+async function mergeLayers(store: Store, resolved: ResolvedImage, upTo: number, opts: PlanOptions): Promise<PlannedTree> {
+  const indexes = await layerIndexes(store, resolved.image, { fileHashes: opts.fileHashes, upTo });
+  return planTree(indexes, { upTo });
+}
+
+function planned(store: Store, resolved: ResolvedImage, tree: PlannedTree, opts: PlanOptions): PlannedImage {
+  const diffIDs: Digest[] = diffIDsOf(resolved);
   const locate = (inode: Inode): ContentLocation => store.locate(diffIDs[inode.content!.layer], inode.content!, inode.size);
   const paths = opts.paths?.map((p) => cleanName(Buffer.from(p, 'utf8').toString('latin1')).path);
   return { ...resolved, tree, locate, paths };
+}
+
+const diffIDsOf = (resolved: ResolvedImage): Digest[] => resolved.image.layers.map((l) => l.diffID);
+
+/**
+ * The writers' plan: the store's, when it has one for these layers (store/plans.ts), else merged from the layer
+ * indexes and kept for next time. Writers copy bytes and never look at a file's sha256: none is computed.
+ * `beforeMerge` gets the number of entries the tree is made of: the index entries to merge or, about, a stored plan's nodes.
+ */
+async function writersPlan(store: Store, ref: string, opts: PlanOptions, beforeMerge?: (resolved: ResolvedImage, entries: number) => void): Promise<PlannedImage> {
+  const resolved = await resolveImage(store, ref, { ...opts, fileHashes: opts.fileHashes ?? false });
+  const upTo = layersWanted(resolved, opts);
+  const diffIDs = diffIDsOf(resolved);
+  // Told before the stored plan is read: the helper thread boots meanwhile.
+  const bytes = await storedPlanBytes(store, diffIDs, upTo);
+  if (bytes !== undefined) beforeMerge?.(resolved, Math.floor(bytes / PLAN_BYTES_PER_NODE));
+  const stored = bytes === undefined ? undefined : await readPlan(store, diffIDs, upTo);
+  if (stored !== undefined) return planned(store, resolved, stored, opts);
+  const indexes = await layerIndexes(store, resolved.image, { fileHashes: false, upTo });
+  beforeMerge?.(resolved, indexes.reduce((n, i) => n + i.entries.length, 0));
+  const tree = planTree(indexes, { upTo });
+  await writePlan(store, diffIDs, upTo, tree);
+  return planned(store, resolved, tree, opts);
+}
+
+/**
+ * Merges an image's layers and keeps the tree in the store (store/plans.ts), unless it is there already, so that its
+ * first flatten reads it (`stratum import` does this). An image whose layers do not merge is left for flatten to report.
+ */
+export async function keepPlan(store: Store, image: StoredImage): Promise<void> {
+  const diffIDs = image.layers.map((l) => l.diffID);
+  if (await hasPlan(store, diffIDs)) return;
+  let tree: PlannedTree;
+  try {
+    tree = planTree(await layerIndexes(store, image, { fileHashes: false }));
+  } catch {
+    return;
+  }
+  await writePlan(store, diffIDs, diffIDs.length, tree);
 }
 
 export interface FlattenOptions extends PlanOptions {
@@ -67,26 +106,20 @@ export interface FlattenOptions extends PlanOptions {
   helper?: boolean | HelperThread;
 }
 
-/** Writers copy bytes and never look at a file's sha256: unless asked, none is computed (ImportOptions.fileHashes). */
-const withoutHashes = <T extends PlanOptions>(opts: T): T => ({ ...opts, fileHashes: opts.fileHashes ?? false });
-
 export async function flatten(store: Store, ref: string, out: string, opts: FlattenOptions = {}): Promise<{ planned: PlannedImage; report: WriteReport }> {
   const given = opts.helper instanceof HelperThread ? opts.helper : undefined;
   let helper = given;
+  let wanted = given !== undefined || opts.helper === true;
   let planned: PlannedImage;
-  let wanted: boolean;
   try {
-    const plan = withoutHashes(opts);
-    const indexed = await readIndexes(store, ref, plan);
-    // Started before the merge, which it boots beside (50-200 ms), so that it is up about when the first file is
-    // written. Not by default right after an import: there the write is a fifth of the time, its reads are the
-    // read-ahead's, and the thread's ~20 MB came on top of what the import left (zstd: 143-155 MB peak against
-    // 131 MB). With --path the part written may be small: writeDir decides then, by what it writes.
-    const entries = indexed.indexes.reduce((n, i) => n + i.entries.length, 0);
-    const byDefault = indexed.resolved.imported === undefined && entries >= HELPER_MIN_LEAVES;
-    wanted = given !== undefined || opts.helper === true || (opts.helper === undefined && byDefault);
-    if (helper === undefined && wanted && opts.paths === undefined) helper = HelperThread.start();
-    planned = planFrom(store, indexed, plan);
+    planned = await writersPlan(store, ref, opts, (resolved, entries) => {
+      // Started before the merge, which it boots beside (50-200 ms), so that it is up about when the first file is
+      // written. Not by default right after an import: there the write is a fifth of the time, its reads are the
+      // read-ahead's, and the thread's ~20 MB came on top of what the import left (zstd: 143-155 MB peak against
+      // 131 MB). With --path the part written may be small: writeDir decides then, by what it writes.
+      wanted ||= opts.helper === undefined && resolved.imported === undefined && entries >= HELPER_MIN_LEAVES;
+      if (helper === undefined && wanted && opts.paths === undefined) helper = HelperThread.start();
+    });
   } catch (err) {
     await helper?.close();
     throw err;
@@ -104,7 +137,7 @@ export async function flatten(store: Store, ref: string, out: string, opts: Flat
 }
 
 export async function exportTar(store: Store, ref: string, output: Writable, opts: PlanOptions = {}): Promise<PlannedImage> {
-  const planned = await planImage(store, ref, withoutHashes(opts));
+  const planned = await writersPlan(store, ref, opts);
   const { writeTar } = await import('../write/tar-writer.js');
   await writeTar(planned.tree, output, { locate: planned.locate, paths: planned.paths });
   return planned;

@@ -35,7 +35,10 @@ async function isPath(ref: string): Promise<boolean> {
   }
 }
 
-/** The layer indexes of an image, base first (a diffID used twice appears twice); fileHashes as in Store.readLayerIndex. */
-export async function layerIndexes(store: Store, image: StoredImage, opts: { fileHashes?: boolean } = {}): Promise<LayerIndex[]> {
-  return Promise.all(image.layers.map((l) => store.readLayerIndex(l.diffID, opts)));
+/**
+ * The layer indexes of an image, base first (a diffID used twice appears twice), or of its first `upTo` layers;
+ * fileHashes as in Store.readLayerIndex.
+ */
+export async function layerIndexes(store: Store, image: StoredImage, opts: { fileHashes?: boolean; upTo?: number } = {}): Promise<LayerIndex[]> {
+  return Promise.all(image.layers.slice(0, opts.upTo).map((l) => store.readLayerIndex(l.diffID, { fileHashes: opts.fileHashes })));
 }

@@ -3,15 +3,21 @@ import { createHash } from 'node:crypto';
 import { createReadStream, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { sha256Digest, type Digest } from '../spec/digest.js';
+import { digestHex, sha256Digest, type Digest } from '../spec/digest.js';
 import { ContentFiles, type ContentLocation } from './content.js';
 import { hashStored } from './file-hashes.js';
 import { listImages } from './images.js';
+import { chainIDs, checkPlanFile, planDir } from './plans.js';
+import { latin1Json } from './latin1-json.js';
+import { encodePlan } from '../tree/plan-codec.js';
+import { planTree } from '../tree/plan.js';
 import type { Store } from './store.js';
 
 export interface GcResult {
   blobsRemoved: number;
   layersRemoved: number;
+  /** Stored plans (store/plans.ts) of layer chains no image starts with. */
+  plansRemoved: number;
   bytesFreed: number;
   tmpRemoved: number;
 }
@@ -20,14 +26,16 @@ export async function gc(store: Store): Promise<GcResult> {
   return store.withIndexLock(async () => {
     const blobs = new Set<string>();
     const layers = new Set<string>();
+    const chains = new Set<string>();
     for (const image of await listImages(store)) {
+      for (const c of chainIDs(image.layers.map((l) => l.diffID))) chains.add(`${digestHex(c)}.json`);
       blobs.add(image.manifestDigest).add(image.configDigest);
       for (const l of image.layers) {
         blobs.add(l.digest);
         layers.add(l.diffID);
       }
     }
-    const result: GcResult = { blobsRemoved: 0, layersRemoved: 0, bytesFreed: 0, tmpRemoved: await store.cleanTmp(0) };
+    const result: GcResult = { blobsRemoved: 0, layersRemoved: 0, plansRemoved: 0, bytesFreed: 0, tmpRemoved: await store.cleanTmp(0) };
     // An uncompressed layer's layer.tar is a hard link to its blob: count each inode once.
     const counted = new Set<number>();
     const bytesOf = async (p: string): Promise<number> => {
@@ -49,6 +57,13 @@ export async function gc(store: Store): Promise<GcResult> {
       result.bytesFreed += await duBytes(p, bytesOf);
       await fsp.rm(p, { recursive: true, force: true });
       result.layersRemoved++;
+    }
+    for (const name of await fsp.readdir(planDir(store)).catch(() => [] as string[])) {
+      if (chains.has(name)) continue;
+      const p = path.join(planDir(store), name);
+      result.bytesFreed += await bytesOf(p).catch(() => 0);
+      await fsp.rm(p, { recursive: true, force: true });
+      result.plansRemoved++;
     }
     return result;
   });
@@ -89,8 +104,9 @@ function hashRange(files: ContentFiles, loc: ContentLocation): { hex: string; si
   }
 }
 
-export async function verifyStore(store: Store, onItem?: (what: string) => void): Promise<{ blobs: number; layers: number; files: number; problems: VerifyProblem[] }> {
+export async function verifyStore(store: Store, onItem?: (what: string) => void): Promise<{ blobs: number; layers: number; files: number; plans: number; problems: VerifyProblem[] }> {
   const problems: VerifyProblem[] = [];
+  let plans = 0;
   let blobs = 0;
   let layers = 0;
   let files = 0;
@@ -137,5 +153,38 @@ export async function verifyStore(store: Store, onItem?: (what: string) => void)
       content.close();
     }
   }
-  return { blobs, layers, files, problems };
+  // A plan must be what merging its layers gives now: one that is not would be flattened as is.
+  const chains = new Map<string, Digest[]>();
+  for (const image of await listImages(store).catch(() => [])) {
+    const diffIDs = image.layers.map((l) => l.diffID);
+    chainIDs(diffIDs).forEach((c, i) => chains.set(`${digestHex(c)}.json`, diffIDs.slice(0, i + 1)));
+  }
+  for (const name of await fsp.readdir(planDir(store)).catch(() => [] as string[])) {
+    onItem?.(`plan ${name.slice(0, 12)}`);
+    plans++;
+    const file = path.join(planDir(store), name);
+    const diffIDs = chains.get(name);
+    const why = diffIDs === undefined ? await checkPlanFile(file) : await comparePlan(store, file, diffIDs);
+    if (why !== undefined) problems.push({ what: 'plan', digest: `sha256:${name.replace(/\.json$/, '')}`, detail: `${why}; delete it and the next flatten plans again` });
+  }
+  return { blobs, layers, files, plans, problems };
+}
+
+/** Why the plan in `file` is not the merge of `diffIDs`' indexes, or undefined when it is, byte for byte. */
+async function comparePlan(store: Store, file: string, diffIDs: readonly Digest[]): Promise<string | undefined> {
+  let indexes;
+  try {
+    indexes = await Promise.all(diffIDs.map((d) => store.readLayerIndex(d, { fileHashes: false })));
+  } catch {
+    return undefined; // its layers' problems are reported above
+  }
+  const stored = await fsp.readFile(file).catch(() => undefined);
+  if (stored === undefined) return 'unreadable';
+  let fresh: Buffer;
+  try {
+    fresh = Buffer.from(latin1Json(encodePlan(planTree(indexes), diffIDs.length)), 'latin1');
+  } catch (err) {
+    return `its layers do not merge (${(err as Error).message})`;
+  }
+  return stored.equals(fresh) ? undefined : ((await checkPlanFile(file)) ?? 'differs from the merge of its layers');
 }

@@ -4,7 +4,8 @@
 // to symlinks); device nodes and fifos; whiteouts of existing and missing paths; opaque directories (the root too);
 // type changes file <-> dir <-> symlink; a whiteout and an entry of the same name in one layer; a root entry.
 // Layers are tars written by tar-stream (not by stratum), in an OCI layout made by the archive builder; stratum
-// runs in-process (src/ops/flatten.ts), every other image with the directory writer's second thread.
+// runs in-process (src/ops/flatten.ts), every other image with the directory writer's second thread, and each image
+// a second time from the store, where it reads the plan the first flatten kept.
 //
 // Generated layers stay where the oracle can judge: no entry below a symlink (lower or same layer; the script's
 // DISAGREEMENT case, and GNU tar would follow it), no entry below a lower non-directory unless the layer declares
@@ -345,19 +346,25 @@ describe.skipIf(!status.ok)('flatten of random layer sequences = overlayfs merge
         // Every other image is written by two threads, one leaf per chunk, so that even these small trees are split.
         const helper = n % 2 === 0 ? HelperThread.start({ chunk: 1 }) : undefined;
         await helper?.ready();
+        // Then again from the store, which now reads the plan the first flatten kept (store/plans.ts).
+        const again = path.join(dir, 'again');
+        let digest = '';
         try {
-          await flatten(store, path.join(dir, 'layout'), out, { helper });
+          digest = (await flatten(store, path.join(dir, 'layout'), out, { helper })).planned.image.manifestDigest;
+          await flatten(store, digest, again, { helper: false });
         } catch (err) {
-          throw new Error(`stratum flatten failed: ${(err as Error).message}\nlayers:\n${describeLayers(layers)}\noracle notes: ${oracle.notes.join('; ')}`);
+          throw new Error(`stratum flatten${digest ? ' from the stored plan' : ''} failed: ${(err as Error).message}\nlayers:\n${describeLayers(layers)}\noracle notes: ${oracle.notes.join('; ')}`);
         }
-        let c;
-        try {
-          c = await compareWithOracle(out, oracle);
-        } catch (err) {
-          throw new Error(`reading the trees failed: ${(err as Error).message}\nlayers:\n${describeLayers(layers)}\noracle notes: ${oracle.notes.join('; ')}`);
-        }
-        if (c.differences.length > 0) {
-          throw new Error(`stratum differs from overlayfs\nlayers:\n${describeLayers(layers)}\n${formatComparison('comparison', c)}\noracle notes: ${oracle.notes.join('; ')}`);
+        for (const [what, tree] of [['flatten', out], ['flatten from the stored plan', again]]) {
+          let c;
+          try {
+            c = await compareWithOracle(tree, oracle);
+          } catch (err) {
+            throw new Error(`reading the trees failed: ${(err as Error).message}\nlayers:\n${describeLayers(layers)}\noracle notes: ${oracle.notes.join('; ')}`);
+          }
+          if (c.differences.length > 0) {
+            throw new Error(`stratum ${what} differs from overlayfs\nlayers:\n${describeLayers(layers)}\n${formatComparison('comparison', c)}\noracle notes: ${oracle.notes.join('; ')}`);
+          }
         }
         runs++;
       } finally {
