@@ -9,7 +9,7 @@ import { firstNames, listEntries, type WriteEntry } from './entries.js';
 import { writeFailure, type Progress } from './failure.js';
 import { HelperThread } from './helper-thread.js';
 import { emptyTally, leafTask, writeLeafTask, type LeafTally, type LeafWriter } from './leaf-task.js';
-import { applyModeAndTimes, applyOwner, creationMask, stagingPath, type ContentCopier, type Identity } from './nodes.js';
+import { applyModeAndTimes, applyOwner, applyTimes, creationMask, stagingPath, type ContentCopier, type Identity } from './nodes.js';
 import { runSliced } from './sliced.js';
 import { createStaging, inspectOut, installStaging, removeTree } from './staging.js';
 import { makeSpecialNodes, restoreXattrs, xattrDecision, type XattrTarget } from './system-tools.js';
@@ -131,8 +131,8 @@ function identity(opts: WriteDirOptions): Identity {
 async function build(job: Job, root: DirNode, entries: WriteEntry[]): Promise<void> {
   const { signal } = job.opts;
   const dirs = entries.filter((e): e is WriteEntry & { node: DirNode } => e.node.kind === 'dir');
-  // Top-down and 0700 for now: children must be creatable whatever the final mode, which is set last.
-  await runSliced(dirs, signal, (d) => guard(job, d.path, () => makeDir(job, d.path)));
+  // Top-down, each with a mode its children can be made under; the final mode is set last where it differs.
+  await runSliced(dirs, signal, (d) => guard(job, d.path, () => makeDir(job, d.path, d.node)));
   const first = firstNames(entries);
   const leaves: Leaf[] = [...first].map(([inode, p]) => ({ path: p, inode }));
   const specials = leaves.filter((l) => isSpecial(l.inode));
@@ -246,9 +246,19 @@ function guard(job: Job, rel: string, fn: () => void, pending?: LeafTally): void
   }
 }
 
-function makeDir(job: Job, rel: string): void {
-  mkdirSync(stagingPath(job.base, rel), 0o700);
+function makeDir(job: Job, rel: string, dir: DirNode): void {
+  mkdirSync(stagingPath(job.base, rel), finalAtMkdir(job, dir) ? dir.meta.mode : 0o700);
   job.report.dirs++;
+}
+
+/**
+ * Whether a directory is made with its final mode, which saves its chmod: when its owner may write and search it
+ * (its children are made as that owner: us), it has no special bit (setgid would hand its group to the children),
+ * and the creation mask takes nothing from it. Most directories of an image are 0755.
+ */
+function finalAtMkdir(job: Job, dir: DirNode): boolean {
+  const mode = dir.meta.mode;
+  return (mode & 0o7700) === 0o700 && (mode & job.mask) === 0;
 }
 
 /** A private scratch dir at the staging root, named so it cannot meet a name of the tree. */
@@ -318,13 +328,14 @@ async function setXattrs(job: Job, root: DirNode, dirs: readonly WriteEntry[], l
   for (const d of dirs) add(d.path, 'dir', d.node.kind === 'dir' ? d.node.meta.xattrs : undefined);
   for (const l of leaves) if (!job.skipped.has(l.inode)) add(l.path, l.inode.kind, l.inode.meta.xattrs);
   if (targets.length === 0) return;
-  const scratch = await scratchDir(job, root);
-  job.report.skipped.xattrs += await restoreXattrs(job.base.toString(), scratch, targets);
+  job.report.skipped.xattrs += await restoreXattrs(job.base.toString(), targets);
 }
 
 function finishDir(job: Job, rel: string, dir: DirNode): void {
   const dst = stagingPath(job.base, rel);
-  // Always chown directories as root: the staging root takes its group from a setgid parent of OUT.
-  if (applyOwner(dst, dir.meta, job.id, true)) job.report.skipped.owners++;
-  applyModeAndTimes(dst, 'dir', dir.meta);
+  // The staging root takes its group from a setgid parent of OUT: always chowned as root. The directories below it
+  // are made with our own ids, in parents that never carry a setgid bit while they are filled.
+  if (applyOwner(dst, dir.meta, job.id, rel === '')) job.report.skipped.owners++;
+  if (rel === '' || !finalAtMkdir(job, dir)) applyModeAndTimes(dst, 'dir', dir.meta);
+  else applyTimes(dst, dir.meta);
 }

@@ -111,6 +111,10 @@ function ownerStep(meta: Meta, id: Identity, always: boolean): 'chown' | 'lost' 
 
 export function applyModeAndTimes(dst: Buffer, kind: Inode['kind'] | 'dir', meta: Meta): void {
   if (kind !== 'symlink') fs.chmodSync(dst, meta.mode & 0o7777);
+  applyTimes(dst, meta);
+}
+
+export function applyTimes(dst: Buffer, meta: Meta): void {
   const t = fsTime(meta.mtime);
   fs.lutimesSync(dst, t, t);
 }

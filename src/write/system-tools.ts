@@ -12,11 +12,13 @@ interface RunResult {
 }
 
 /** 'missing' when the tool is not installed, so callers can skip and count instead of failing the write. */
-function run(cmd: string, args: string[], cwd: string): Promise<RunResult | 'missing'> {
+function run(cmd: string, args: string[], cwd: string, input?: Buffer): Promise<RunResult | 'missing'> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    const child = spawn(cmd, args, { cwd, stdio: [input ? 'pipe' : 'ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    // A tool that exits before reading all of it (or is missing) closes the pipe: its exit status tells.
+    child.stdin?.on('error', () => undefined).end(input);
     let stderr = '';
-    child.stderr.setEncoding('latin1').on('data', (s: string) => (stderr += s));
+    child.stderr!.setEncoding('latin1').on('data', (s: string) => (stderr += s));
     child.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? resolve('missing') : reject(err)));
     child.on('close', (code) => resolve({ code: code ?? 1, stderr }));
   });
@@ -94,13 +96,11 @@ export interface XattrTarget {
 }
 
 /** Returns how many attributes were not set (all of them when setfattr is missing). */
-export async function restoreXattrs(staging: string, scratch: string, targets: readonly XattrTarget[]): Promise<number> {
+export async function restoreXattrs(staging: string, targets: readonly XattrTarget[]): Promise<number> {
   const total = targets.reduce((n, t) => n + t.xattrs.length, 0);
   if (total === 0) return 0;
-  const dump = path.join(scratch, 'xattrs');
-  await fs.writeFile(dump, Buffer.from(targets.map(dumpRecord).join(''), 'latin1'));
-  // -h: set on the name itself, never through a symlink.
-  const res = await run('setfattr', ['-h', `--restore=${dump}`], staging);
+  // -h: set on the name itself, never through a symlink. The dump goes through a pipe: no file to write and remove.
+  const res = await run('setfattr', ['-h', '--restore=-'], staging, Buffer.from(targets.map(dumpRecord).join(''), 'latin1'));
   if (res === 'missing') return total;
   return res.stderr.split('\n').filter((l) => l.startsWith('setfattr:')).length;
 }

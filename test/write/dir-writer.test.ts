@@ -51,11 +51,17 @@ describe('writeDir', () => {
     expect(leftovers(tmp)).toEqual([]);
   });
 
-  // Files are created with their final mode where the creation mask leaves it whole: under any umask the modes
-  // must come out exact, whether set at creation or by a later chmod.
-  it.each(['022', '077', '000', '027'])('keeps exact file modes under umask %s', async (umask) => {
+  // Files and directories are created with their final mode where the creation mask leaves it whole: under any
+  // umask the modes must come out exact, whether set at creation or by a later chmod. Each directory has a file and
+  // a directory inside, whose group must not come from a setgid parent.
+  it.each(['022', '077', '000', '027'])('keeps exact file and directory modes under umask %s', async (umask) => {
     const modes = [0o644, 0o666, 0o777, 0o600, 0o640, 0o444, 0o000, 0o4755, 0o2711, 0o1644];
     for (const m of modes) fx.file(`f${m.toString(8)}`, 'x', { mode: m, mtime: T2001 + m });
+    for (const m of [0o755, 0o775, 0o777, 0o700, 0o750, 0o2755, 0o2775, 0o1777, 0o3777, 0o555, 0o311]) {
+      fx.dir(`d${m.toString(8)}`, { mode: m, mtime: T2001 - m });
+      fx.file(`d${m.toString(8)}/file`, 'y', { mtime: T2001 });
+      fx.dir(`d${m.toString(8)}/sub`, { mode: 0o755, mtime: T2001 });
+    }
     fx.file('with-xattr', 'x', { mode: 0o444, xattrs: { 'user.a': 'eQ==' } });
     const out = path.join(tmp, 'out');
     const old = process.umask(parseInt(umask, 8));
