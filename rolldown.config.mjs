@@ -6,5 +6,5 @@ import { defineConfig } from 'rolldown';
 export default defineConfig({
   input: { stratum: 'dist/cli/main.js', 'leaf-worker': 'dist/write/leaf-worker.js' },
   platform: 'node',
-  output: { dir: 'dist/bin', format: 'esm', chunkFileNames: '[name]-[hash].js' },
+  output: { dir: 'dist/bin', format: 'esm', chunkFileNames: '[name]-[hash].js', cleanDir: true },
 });

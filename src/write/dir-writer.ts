@@ -222,14 +222,15 @@ function addTally(report: WriteReport, t: LeafTally): void {
  * serves many files.
  */
 function inContentOrder(leaves: readonly Leaf[]): Leaf[] {
-  const key = (l: Leaf): [number, number] => {
-    const c = l.inode.content;
-    return c === undefined ? [Infinity, 0] : [c.layer, c.offset ?? -1 - (c.data ?? 0)];
-  };
-  return leaves
-    .map((l) => ({ l, k: key(l) }))
-    .sort((a, b) => a.k[0] - b.k[0] || a.k[1] - b.k[1])
-    .map(({ l }) => l);
+  // One number per leaf (layer, then offset; a sparse file's copy before the layer's tar): no pair to allocate.
+  // Exact below 4,096 layers and 1 TiB per layer.tar; past that only the order of reads suffers.
+  const keys = new Float64Array(leaves.length);
+  for (let i = 0; i < leaves.length; i++) {
+    const c = leaves[i].inode.content;
+    keys[i] = c === undefined ? Infinity : c.layer * 2 ** 41 + (c.offset !== undefined ? 2 ** 40 + c.offset : (c.data ?? 0));
+  }
+  const order = Array.from(leaves.keys()).sort((a, b) => keys[a] - keys[b] || a - b);
+  return order.map((i) => leaves[i]);
 }
 
 /** Lazily: an array would hold a location per file for the whole write (60,000 at the memory bench's scale 1). */

@@ -9,7 +9,13 @@ const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
 
 /** A path inside the staging dir as bytes: the base may be any user-given path, the rest is a latin1 byte string. */
 export function stagingPath(base: Buffer, rel: string): Buffer {
-  return rel === '' ? base : Buffer.concat([base, Buffer.from(`/${rel}`, 'latin1')]);
+  if (rel === '') return base;
+  // One buffer, filled in place: this runs for every node written.
+  const out = Buffer.allocUnsafe(base.length + 1 + rel.length);
+  base.copy(out);
+  out[base.length] = 0x2f;
+  out.write(rel, base.length + 1, 'latin1');
+  return out;
 }
 
 /** Who we are, and whether owners and device nodes are ours to set. */
