@@ -8,7 +8,7 @@
 // pseudo-random bytes) under --work (removed afterwards unless --keep), runs each command N times
 // against each, interleaved, with one private store, and prints the median wall time, the child's
 // CPU time and bytes read, and the big/small ratios. Exits 1 when a wall ratio is over 1.5, or if a
-// command unpacked a layer. Needs a built stratum (npx tsc -p tsconfig.json).
+// command unpacked a layer. Needs a built stratum (npm run build).
 import { spawnSync } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -32,7 +32,7 @@ const COMMANDS = ['inspect', 'manifest', 'config'];
 const TARGET = 1.5;
 
 if (!fs.existsSync(path.join(REPO, 'dist', 'cli', 'main.js'))) {
-  console.error('bench/inspect: build stratum first (npx tsc -p tsconfig.json)');
+  console.error('bench/inspect: build stratum first (npm run build)');
   process.exit(2);
 }
 

@@ -23,7 +23,7 @@ export function snapshotStratum(dir, from = REPO, name = 'stratum') {
   const bin = path.join(snap, 'bin', 'stratum.js');
   const r = spawnSync(process.execPath, [bin, 'images', '--store', path.join(dir, 'snapshot-check-store')], { encoding: 'utf8' });
   rmrf(path.join(dir, 'snapshot-check-store'));
-  if (r.status !== 0) die(`the build in ${from}/dist does not run (${(r.stderr || '').trim().split('\n')[0]}); is tsc still writing it? try again`);
+  if (r.status !== 0) die(`the build in ${from}/dist does not run (${(r.stderr || '').trim().split('\n')[0]}); is a build still writing it? try again`);
   return bin;
 }
 export const TIME = '/usr/bin/time';
@@ -62,8 +62,9 @@ export function ensureTool(file, aptPackage) {
 
 /** Checks that the CLI is built; warns when src/ has files newer than dist/. */
 export function checkBuilt() {
-  const main = path.join(REPO, 'dist', 'cli', 'main.js');
-  if (!fs.existsSync(main)) die(`${main} is missing: build first (cd ${REPO} && npx tsc -p tsconfig.json)`);
+  // The CLI runs from the bundle (rolldown.config.mjs), made after tsc: its entry is the newest of the build.
+  const main = path.join(REPO, 'dist', 'bin', 'stratum.js');
+  if (!fs.existsSync(main)) die(`${main} is missing: build first (cd ${REPO} && npm run build)`);
   const built = fs.statSync(main).mtimeMs;
   let newest = 0;
   let newestFile = '';

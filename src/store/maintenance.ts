@@ -7,9 +7,7 @@ import { digestHex, sha256Digest, type Digest } from '../spec/digest.js';
 import { ContentFiles, type ContentLocation } from './content.js';
 import { hashStored } from './file-hashes.js';
 import { listImages } from './images.js';
-import { chainIDs, checkPlanFile, planDir } from './plans.js';
-import { latin1Json } from './latin1-json.js';
-import { encodePlan } from '../tree/plan-codec.js';
+import { chainIDs, checkPlanFile, planBytes, planDir } from './plans.js';
 import { planTree } from '../tree/plan.js';
 import type { Store } from './store.js';
 
@@ -182,7 +180,7 @@ async function comparePlan(store: Store, file: string, diffIDs: readonly Digest[
   if (stored === undefined) return 'unreadable';
   let fresh: Buffer;
   try {
-    fresh = Buffer.from(latin1Json(encodePlan(planTree(indexes), diffIDs.length)), 'latin1');
+    fresh = Buffer.concat([...planBytes(planTree(indexes), diffIDs.length)]);
   } catch (err) {
     return `its layers do not merge (${(err as Error).message})`;
   }

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { digestHex, parseDigest, type Digest } from '../spec/digest.js';
-import { decodePlan, encodePlan } from '../tree/plan-codec.js';
+import { decodePlan, PLAN_FORMAT, planRows } from '../tree/plan-codec.js';
 import type { PlannedTree } from '../tree/types.js';
 import { latin1Json } from './latin1-json.js';
 import { exists, type Store } from './store.js';
@@ -63,12 +63,28 @@ export async function hasPlan(store: Store, diffIDs: readonly Digest[]): Promise
 export async function writePlan(store: Store, diffIDs: readonly Digest[], layers: number, tree: PlannedTree): Promise<void> {
   if (layers === 0) return;
   try {
-    const body = Buffer.from(latin1Json(encodePlan(tree, layers)), 'latin1');
     await fsp.mkdir(planDir(store), { recursive: true });
-    await store.writeAtomic(planFile(store, chainOf(diffIDs, layers)), body);
+    await store.writeAtomic(planFile(store, chainOf(diffIDs, layers)), planBytes(tree, layers));
   } catch {
     // planned again next time
   }
+}
+
+/**
+ * A plan file's bytes, in pieces of about 64 KiB: the JSON of an EncodedPlan (tree/plan-codec.ts), made one node at a
+ * time, so that keeping the plan of a big image costs no second copy of it in memory.
+ */
+export function* planBytes(tree: PlannedTree, layers: number): Generator<Buffer> {
+  let text = `{"format":${PLAN_FORMAT},"layers":${layers},"warnings":${latin1Json(tree.warnings)},"nodes":[`;
+  let sep = '';
+  for (const row of planRows(tree)) {
+    text += sep + latin1Json(row);
+    sep = ',';
+    if (text.length < 65536) continue;
+    yield Buffer.from(text, 'latin1');
+    text = '';
+  }
+  yield Buffer.from(`${text}]}`, 'latin1');
 }
 
 /** Checks one stored plan the way a flatten would read it; the reason it would be planned again, or undefined. */

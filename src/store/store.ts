@@ -56,7 +56,7 @@ export class Store {
   }
 
   /** Writes a small file by temp name + rename so a reader never sees half of it. */
-  async writeAtomic(target: string, content: string | Buffer): Promise<void> {
+  async writeAtomic(target: string, content: string | Buffer | Iterable<Buffer>): Promise<void> {
     const tmp = this.tmpPath('w');
     await fsp.writeFile(tmp, content, { mode: 0o644 });
     await fsp.rename(tmp, target);

@@ -15,7 +15,7 @@ export const PLAN_FORMAT = 1;
  *   c, b: devmajor, devminor (-1: none)      p: nothing
  * A further name of an earlier inode (a hardlink) is [parent, name, 'h', index of the inode's first name].
  */
-type Row = unknown[];
+export type Row = unknown[];
 
 export interface EncodedPlan {
   format: typeof PLAN_FORMAT;
@@ -29,9 +29,11 @@ const KIND_CODE = { dir: 'd', file: 'f', symlink: 's', char: 'c', block: 'b', fi
 const FIXED = 8;
 const EXTRA: Record<string, number> = { d: 1, f: 3, s: 1, c: 2, b: 2, p: 0 };
 
-export function encodePlan(tree: PlannedTree, layers: number): EncodedPlan {
+/** The nodes of a tree as rows, parents first: what EncodedPlan.nodes holds, one at a time (store/plans.ts streams them). */
+export function* planRows(tree: PlannedTree): Generator<Row> {
   const first = new Map<Inode, number>();
-  const nodes: Row[] = [[-1, '', ...dirRow(tree.root)]];
+  yield [-1, '', ...dirRow(tree.root)];
+  let count = 1;
   // Depth first, parents before children, siblings bytewise (as walkTree): the same tree always encodes the same.
   const stack: Array<[number, string, TreeNode]> = [];
   const push = (parent: number, dir: DirNode): void => {
@@ -41,21 +43,20 @@ export function encodePlan(tree: PlannedTree, layers: number): EncodedPlan {
   push(0, tree.root);
   while (stack.length > 0) {
     const [parent, name, node] = stack.pop()!;
-    const at = nodes.length;
+    const at = count++;
     if (node.kind === 'dir') {
-      nodes.push([parent, name, ...dirRow(node)]);
+      yield [parent, name, ...dirRow(node)];
       push(at, node);
       continue;
     }
     const seen = first.get(node.inode);
     if (seen !== undefined) {
-      nodes.push([parent, name, 'h', seen]);
+      yield [parent, name, 'h', seen];
       continue;
     }
     first.set(node.inode, at);
-    nodes.push([parent, name, ...inodeRow(node.inode)]);
+    yield [parent, name, ...inodeRow(node.inode)];
   }
-  return { format: PLAN_FORMAT, layers, warnings: tree.warnings, nodes };
 }
 
 function dirRow(dir: DirNode): Row {
@@ -91,7 +92,7 @@ function withXattrs(row: Row, meta: Meta): Row {
 }
 
 /**
- * The tree encodePlan was given (without file hashes). Every field is checked: a damaged plan is refused with a
+ * The tree whose planRows these are (without file hashes). Every field is checked: a damaged plan is refused with a
  * FormatError, and the caller plans again from the layer indexes. Names are not judged here; the writers do that.
  * Written for V8's interpreter (a flatten from the store runs without the optimizing compiler, cli/shared.ts):
  * indexed reads, no destructuring, no closure per node.
