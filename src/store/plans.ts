@@ -7,7 +7,7 @@ import path from 'node:path';
 import { digestHex, parseDigest, type Digest } from '../spec/digest.js';
 import { decodePlan, PLAN_FORMAT, planRows } from '../tree/plan-codec.js';
 import type { PlannedTree } from '../tree/types.js';
-import { latin1Json } from './latin1-json.js';
+import { latin1Safe } from './latin1-json.js';
 import { exists, type Store } from './store.js';
 
 /** ChainID(L0) = DiffID(L0); ChainID(L0..Ln) = sha256(ChainID(L0..Ln-1) + " " + DiffID(Ln)) (OCI image-spec config.md). */
@@ -75,16 +75,17 @@ export async function writePlan(store: Store, diffIDs: readonly Digest[], layers
  * time, so that keeping the plan of a big image costs no second copy of it in memory.
  */
 export function* planBytes(tree: PlannedTree, layers: number): Generator<Buffer> {
-  let text = `{"format":${PLAN_FORMAT},"layers":${layers},"warnings":${latin1Json(tree.warnings)},"nodes":[`;
+  let text = `{"format":${PLAN_FORMAT},"layers":${layers},"warnings":${JSON.stringify(tree.warnings)},"nodes":[`;
   let sep = '';
   for (const row of planRows(tree)) {
-    text += sep + latin1Json(row);
+    text += sep + JSON.stringify(row);
     sep = ',';
     if (text.length < 65536) continue;
-    yield Buffer.from(text, 'latin1');
+    // latin1Json's escaping, once per piece rather than once per node: a cold flatten writes its plan before its tree.
+    yield Buffer.from(latin1Safe(text), 'latin1');
     text = '';
   }
-  yield Buffer.from(`${text}]}`, 'latin1');
+  yield Buffer.from(latin1Safe(`${text}]}`), 'latin1');
 }
 
 /** Checks one stored plan the way a flatten would read it; the reason it would be planned again, or undefined. */
