@@ -113,8 +113,8 @@ export async function flatten(store: Store, ref: string, out: string, opts: Flat
   let planned: PlannedImage;
   try {
     planned = await writersPlan(store, ref, opts, (resolved, entries) => {
-      // Started before the merge, which it boots beside (50-200 ms), so that it is up about when the first file is
-      // written. Not by default right after an import: there the write is a fifth of the time, its reads are the
+      // Started before the stored plan is read or the layers are merged, which it boots beside (50-150 ms), so that
+      // it is up about when the first file is written. Not by default right after an import: there the write is a fifth of the time, its reads are the
       // read-ahead's, and the thread's ~20 MB came on top of what the import left (zstd: 143-155 MB peak against
       // 131 MB). With --path the part written may be small: writeDir decides then, by what it writes.
       wanted ||= opts.helper === undefined && resolved.imported === undefined && entries >= HELPER_MIN_LEAVES;
