@@ -8,7 +8,7 @@ import { cleanName } from '../layer/names.js';
 import type { Digest } from '../spec/digest.js';
 import type { Store } from '../store/store.js';
 import { planTree } from '../tree/plan.js';
-import { hasPlan, PLAN_BYTES_PER_NODE, readPlan, storedPlanBytes, writePlan } from '../store/plans.js';
+import { hasPlan, PLAN_BYTES_PER_NODE, planSlot, readPlan, storedPlanBytes, writePlan } from '../store/plans.js';
 import type { StoredImage } from '../store/images.js';
 import type { ContentLocation } from '../store/content.js';
 import type { Inode, PlannedTree } from '../tree/types.js';
@@ -67,16 +67,16 @@ const diffIDsOf = (resolved: ResolvedImage): Digest[] => resolved.image.layers.m
 async function writersPlan(store: Store, ref: string, opts: PlanOptions, beforeMerge?: (resolved: ResolvedImage, entries: number) => void): Promise<PlannedImage> {
   const resolved = await resolveImage(store, ref, { ...opts, fileHashes: opts.fileHashes ?? false });
   const upTo = layersWanted(resolved, opts);
-  const diffIDs = diffIDsOf(resolved);
+  const slot = planSlot(store, diffIDsOf(resolved).slice(0, upTo));
   // Told before the stored plan is read: the helper thread boots meanwhile.
-  const bytes = await storedPlanBytes(store, diffIDs, upTo);
+  const bytes = slot && (await storedPlanBytes(slot));
   if (bytes !== undefined) beforeMerge?.(resolved, Math.floor(bytes / PLAN_BYTES_PER_NODE));
-  const stored = bytes === undefined ? undefined : await readPlan(store, diffIDs, upTo);
+  const stored = slot && bytes !== undefined ? await readPlan(slot) : undefined;
   if (stored !== undefined) return planned(store, resolved, stored, opts);
   const indexes = await layerIndexes(store, resolved.image, { fileHashes: false, upTo });
   beforeMerge?.(resolved, indexes.reduce((n, i) => n + i.entries.length, 0));
   const tree = planTree(indexes, { upTo });
-  await writePlan(store, diffIDs, upTo, tree);
+  if (slot) await writePlan(store, slot, tree);
   return planned(store, resolved, tree, opts);
 }
 
@@ -85,15 +85,15 @@ async function writersPlan(store: Store, ref: string, opts: PlanOptions, beforeM
  * first flatten reads it (`stratum import` does this). An image whose layers do not merge is left for flatten to report.
  */
 export async function keepPlan(store: Store, image: StoredImage): Promise<void> {
-  const diffIDs = image.layers.map((l) => l.diffID);
-  if (await hasPlan(store, diffIDs)) return;
+  const slot = planSlot(store, image.layers.map((l) => l.diffID));
+  if (slot === undefined || (await hasPlan(slot))) return;
   let tree: PlannedTree;
   try {
     tree = planTree(await layerIndexes(store, image, { fileHashes: false }));
   } catch {
     return;
   }
-  await writePlan(store, diffIDs, diffIDs.length, tree);
+  await writePlan(store, slot, tree);
 }
 
 export interface FlattenOptions extends PlanOptions {

@@ -24,47 +24,48 @@ export function planDir(store: Store): string {
   return path.join(store.root, 'plans', 'sha256');
 }
 
-function planFile(store: Store, chain: Digest): string {
-  return path.join(planDir(store), `${digestHex(chain)}.json`);
+/** Where the plan of some layers (base first) is kept, found once per command. */
+export interface PlanSlot {
+  file: string;
+  /** How many layers the plan applies. */
+  layers: number;
+}
+
+/** The slot for the plan of `diffIDs`, or undefined for none (no layers: nothing to plan). */
+export function planSlot(store: Store, diffIDs: readonly Digest[]): PlanSlot | undefined {
+  if (diffIDs.length === 0) return undefined;
+  return { file: path.join(planDir(store), `${digestHex(chainIDs(diffIDs).at(-1)!)}.json`), layers: diffIDs.length };
 }
 
 /** About what a stored plan takes per node (the bench image's: 413,213 bytes for 6,338), to judge its size unread. */
 export const PLAN_BYTES_PER_NODE = 64;
 
-/** The size of the stored plan of the first `layers` layers, if there is one. */
-export async function storedPlanBytes(store: Store, diffIDs: readonly Digest[], layers: number): Promise<number | undefined> {
-  if (layers === 0) return undefined;
-  return fsp.stat(planFile(store, chainOf(diffIDs, layers))).then(
+/** The size of the stored plan, if there is one. */
+export async function storedPlanBytes(slot: PlanSlot): Promise<number | undefined> {
+  return fsp.stat(slot.file).then(
     (st) => st.size,
     () => undefined,
   );
 }
 
-/** The stored plan of the first `layers` layers, or undefined when there is none this stratum can use. */
-export async function readPlan(store: Store, diffIDs: readonly Digest[], layers: number): Promise<PlannedTree | undefined> {
-  if (layers === 0) return undefined;
+/** The stored plan, or undefined when there is none this stratum can use. */
+export async function readPlan(slot: PlanSlot): Promise<PlannedTree | undefined> {
   try {
-    const raw = (await fsp.readFile(planFile(store, chainOf(diffIDs, layers)))).toString('latin1');
-    return decodePlan(JSON.parse(raw), layers);
+    return decodePlan(JSON.parse((await fsp.readFile(slot.file)).toString('latin1')), slot.layers);
   } catch {
     return undefined;
   }
 }
 
-function chainOf(diffIDs: readonly Digest[], layers: number): Digest {
-  return chainIDs(diffIDs.slice(0, layers))[layers - 1];
+export function hasPlan(slot: PlanSlot): Promise<boolean> {
+  return exists(slot.file);
 }
 
-export async function hasPlan(store: Store, diffIDs: readonly Digest[]): Promise<boolean> {
-  return diffIDs.length > 0 && exists(planFile(store, chainIDs(diffIDs).at(-1)!));
-}
-
-/** Keeps a plan of the first `layers` layers. Best effort: a store this user may read but not write still flattens. */
-export async function writePlan(store: Store, diffIDs: readonly Digest[], layers: number, tree: PlannedTree): Promise<void> {
-  if (layers === 0) return;
+/** Keeps a plan. Best effort: a store this user may read but not write still flattens. */
+export async function writePlan(store: Store, slot: PlanSlot, tree: PlannedTree): Promise<void> {
   try {
-    await fsp.mkdir(planDir(store), { recursive: true });
-    await store.writeAtomic(planFile(store, chainOf(diffIDs, layers)), planBytes(tree, layers));
+    await fsp.mkdir(path.dirname(slot.file), { recursive: true });
+    await store.writeAtomic(slot.file, planBytes(tree, slot.layers));
   } catch {
     // planned again next time
   }
