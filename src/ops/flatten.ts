@@ -35,7 +35,7 @@ export interface PlannedImage extends ResolvedImage {
 export async function planImage(store: Store, ref: string, opts: PlanOptions = {}): Promise<PlannedImage> {
   const resolved = await resolveImage(store, ref, opts);
   const upTo = layersWanted(resolved, opts);
-  return planned(store, resolved, await mergeLayers(store, resolved, upTo, opts), opts);
+  return planned(store, resolved, await mergeLayers(store, resolved.image, { fileHashes: opts.fileHashes, upTo }), opts);
 }
 
 function layersWanted(resolved: ResolvedImage, opts: PlanOptions): number {
@@ -45,19 +45,21 @@ function layersWanted(resolved: ResolvedImage, opts: PlanOptions): number {
   return opts.layers;
 }
 
-async function mergeLayers(store: Store, resolved: ResolvedImage, upTo: number, opts: PlanOptions): Promise<PlannedTree> {
-  const indexes = await layerIndexes(store, resolved.image, { fileHashes: opts.fileHashes, upTo });
-  return planTree(indexes, { upTo });
+/** The tree of the image's first `upTo` layers (all by default), merged from their indexes; `beforeMerge` gets their entry count. */
+async function mergeLayers(store: Store, image: StoredImage, opts: { fileHashes?: boolean; upTo?: number }, beforeMerge?: (entries: number) => void): Promise<PlannedTree> {
+  const indexes = await layerIndexes(store, image, opts);
+  beforeMerge?.(indexes.reduce((n, i) => n + i.entries.length, 0));
+  return planTree(indexes, { upTo: opts.upTo });
 }
 
 function planned(store: Store, resolved: ResolvedImage, tree: PlannedTree, opts: PlanOptions): PlannedImage {
-  const diffIDs: Digest[] = diffIDsOf(resolved);
+  const diffIDs: Digest[] = diffIDsOf(resolved.image);
   const locate = (inode: Inode): ContentLocation => store.locate(diffIDs[inode.content!.layer], inode.content!, inode.size);
   const paths = opts.paths?.map((p) => cleanName(Buffer.from(p, 'utf8').toString('latin1')).path);
   return { ...resolved, tree, locate, paths };
 }
 
-const diffIDsOf = (resolved: ResolvedImage): Digest[] => resolved.image.layers.map((l) => l.diffID);
+const diffIDsOf = (image: StoredImage): Digest[] => image.layers.map((l) => l.diffID);
 
 /**
  * The writers' plan: the store's, when it has one for these layers (store/plans.ts), else merged from the layer
@@ -67,15 +69,13 @@ const diffIDsOf = (resolved: ResolvedImage): Digest[] => resolved.image.layers.m
 async function writersPlan(store: Store, ref: string, opts: PlanOptions, beforeMerge?: (resolved: ResolvedImage, entries: number) => void): Promise<PlannedImage> {
   const resolved = await resolveImage(store, ref, { ...opts, fileHashes: opts.fileHashes ?? false });
   const upTo = layersWanted(resolved, opts);
-  const slot = planSlot(store, diffIDsOf(resolved).slice(0, upTo));
+  const slot = planSlot(store, diffIDsOf(resolved.image).slice(0, upTo));
   // Told before the stored plan is read: the helper thread boots meanwhile.
   const bytes = slot && (await storedPlanBytes(slot));
   if (bytes !== undefined) beforeMerge?.(resolved, Math.floor(bytes / PLAN_BYTES_PER_NODE));
   const stored = slot && bytes !== undefined ? await readPlan(slot) : undefined;
   if (stored !== undefined) return planned(store, resolved, stored, opts);
-  const indexes = await layerIndexes(store, resolved.image, { fileHashes: false, upTo });
-  beforeMerge?.(resolved, indexes.reduce((n, i) => n + i.entries.length, 0));
-  const tree = planTree(indexes, { upTo });
+  const tree = await mergeLayers(store, resolved.image, { fileHashes: false, upTo }, (entries) => beforeMerge?.(resolved, entries));
   if (slot) await writePlan(store, slot, tree);
   return planned(store, resolved, tree, opts);
 }
@@ -85,11 +85,11 @@ async function writersPlan(store: Store, ref: string, opts: PlanOptions, beforeM
  * first flatten reads it (`stratum import` does this). An image whose layers do not merge is left for flatten to report.
  */
 export async function keepPlan(store: Store, image: StoredImage): Promise<void> {
-  const slot = planSlot(store, image.layers.map((l) => l.diffID));
+  const slot = planSlot(store, diffIDsOf(image));
   if (slot === undefined || (await hasPlan(slot))) return;
   let tree: PlannedTree;
   try {
-    tree = planTree(await layerIndexes(store, image, { fileHashes: false }));
+    tree = await mergeLayers(store, image, { fileHashes: false });
   } catch {
     return;
   }

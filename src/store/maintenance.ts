@@ -3,11 +3,11 @@ import { createHash } from 'node:crypto';
 import { createReadStream, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { digestHex, sha256Digest, type Digest } from '../spec/digest.js';
+import { sha256Digest, type Digest } from '../spec/digest.js';
 import { ContentFiles, type ContentLocation } from './content.js';
 import { hashStored } from './file-hashes.js';
 import { listImages } from './images.js';
-import { chainIDs, checkPlanFile, planBytes, planDir } from './plans.js';
+import { chainSlots, checkPlanFile, planBytes, planDir } from './plans.js';
 import { planTree } from '../tree/plan.js';
 import type { Store } from './store.js';
 
@@ -24,9 +24,9 @@ export async function gc(store: Store): Promise<GcResult> {
   return store.withIndexLock(async () => {
     const blobs = new Set<string>();
     const layers = new Set<string>();
-    const chains = new Set<string>();
+    const plans = new Set<string>();
     for (const image of await listImages(store)) {
-      for (const c of chainIDs(image.layers.map((l) => l.diffID))) chains.add(`${digestHex(c)}.json`);
+      for (const slot of chainSlots(store, image.layers.map((l) => l.diffID))) plans.add(slot.file);
       blobs.add(image.manifestDigest).add(image.configDigest);
       for (const l of image.layers) {
         blobs.add(l.digest);
@@ -57,8 +57,8 @@ export async function gc(store: Store): Promise<GcResult> {
       result.layersRemoved++;
     }
     for (const name of await fsp.readdir(planDir(store)).catch(() => [] as string[])) {
-      if (chains.has(name)) continue;
       const p = path.join(planDir(store), name);
+      if (plans.has(p)) continue;
       result.bytesFreed += await bytesOf(p).catch(() => 0);
       await fsp.rm(p, { recursive: true, force: true });
       result.plansRemoved++;
@@ -155,13 +155,13 @@ export async function verifyStore(store: Store, onItem?: (what: string) => void)
   const chains = new Map<string, Digest[]>();
   for (const image of await listImages(store).catch(() => [])) {
     const diffIDs = image.layers.map((l) => l.diffID);
-    chainIDs(diffIDs).forEach((c, i) => chains.set(`${digestHex(c)}.json`, diffIDs.slice(0, i + 1)));
+    for (const slot of chainSlots(store, diffIDs)) chains.set(slot.file, diffIDs.slice(0, slot.layers));
   }
   for (const name of await fsp.readdir(planDir(store)).catch(() => [] as string[])) {
     onItem?.(`plan ${name.slice(0, 12)}`);
     plans++;
     const file = path.join(planDir(store), name);
-    const diffIDs = chains.get(name);
+    const diffIDs = chains.get(file);
     const why = diffIDs === undefined ? await checkPlanFile(file) : await comparePlan(store, file, diffIDs);
     if (why !== undefined) problems.push({ what: 'plan', digest: `sha256:${name.replace(/\.json$/, '')}`, detail: `${why}; delete it and the next flatten plans again` });
   }

@@ -31,10 +31,14 @@ export interface PlanSlot {
   layers: number;
 }
 
+/** The slots of the plans of `diffIDs`' first 1, 2, ... n layers: the only names a stored image's plans can have. */
+export function chainSlots(store: Store, diffIDs: readonly Digest[]): PlanSlot[] {
+  return chainIDs(diffIDs).map((c, i) => ({ file: path.join(planDir(store), `${digestHex(c)}.json`), layers: i + 1 }));
+}
+
 /** The slot for the plan of `diffIDs`, or undefined for none (no layers: nothing to plan). */
 export function planSlot(store: Store, diffIDs: readonly Digest[]): PlanSlot | undefined {
-  if (diffIDs.length === 0) return undefined;
-  return { file: path.join(planDir(store), `${digestHex(chainIDs(diffIDs).at(-1)!)}.json`), layers: diffIDs.length };
+  return chainSlots(store, diffIDs).at(-1);
 }
 
 /** About what a stored plan takes per node (the bench image's: 413,213 bytes for 6,338), to judge its size unread. */
