@@ -63,7 +63,7 @@ const diffIDsOf = (image: StoredImage): Digest[] => image.layers.map((l) => l.di
 
 /**
  * The writers' plan: the store's, when it has one for these layers (store/plans.ts), else merged from the layer
- * indexes and kept for next time. Writers copy bytes and never look at a file's sha256: none is computed.
+ * indexes and kept for next time (unless this call unpacked them). Writers copy bytes and never look at a file's sha256: none is computed.
  * `beforeMerge` gets the number of entries the tree is made of: the index entries to merge or, about, a stored plan's nodes.
  */
 async function writersPlan(store: Store, ref: string, opts: PlanOptions, beforeMerge?: (resolved: ResolvedImage, entries: number) => void): Promise<PlannedImage> {
@@ -76,7 +76,9 @@ async function writersPlan(store: Store, ref: string, opts: PlanOptions, beforeM
   const stored = slot && bytes !== undefined ? await readPlan(slot) : undefined;
   if (stored !== undefined) return planned(store, resolved, stored, opts);
   const tree = await mergeLayers(store, resolved.image, { fileHashes: false, upTo }, (entries) => beforeMerge?.(resolved, entries));
-  if (slot) await writePlan(store, slot, tree);
+  // Right after layers were unpacked (a cold flatten), keeping the plan would cost this call 40-75 ms of main-thread
+  // CPU (bench image) for a later call's 60-90 ms: that call keeps it, as does `stratum import`.
+  if (slot && !(resolved.imported !== undefined && resolved.imported.layersUnpacked > 0)) await writePlan(store, slot, tree);
   return planned(store, resolved, tree, opts);
 }
 

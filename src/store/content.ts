@@ -69,10 +69,10 @@ export class ContentFiles {
     return any;
   }
 
-  /** A promise when the first bytes of a planned range are still being read ahead. */
+  /** A promise when bytes of a planned range are still being read ahead. */
   ready(loc: ContentLocation): Promise<void> | undefined {
     const ahead = this.files.get(loc.file)?.ahead;
-    return ahead && this.enter(ahead).ready(loc.offset);
+    return ahead && this.enter(ahead).ready(loc.offset, loc.offset + loc.size);
   }
 
   /**
@@ -93,6 +93,9 @@ export class ContentFiles {
     for (const f of this.files.values()) n += f.ahead?.buffersHeld ?? 0;
     return n;
   }
+
+  /** Reads of a file with windows planned that the writer made itself, the window it needed not being there. */
+  readsOfItsOwn = 0;
 
   /** How many reads were served from windows read ahead. */
   get readAheadServed(): number {
@@ -120,6 +123,7 @@ export class ContentFiles {
       const size = onward ? w.buf.length : Math.min(w.buf.length, Math.max(cover, 64 * 1024));
       w.start = start;
       w.length = 0;
+      if (file.ahead) this.readsOfItsOwn++;
       w.length = readSync(file.fd, w.buf, 0, size, start);
       if (at >= w.start + w.length) return 0;
     }

@@ -53,11 +53,11 @@ export class ReadAhead {
   constructor(private readonly fd: number) {}
 
   /**
-   * Plans the windows holding [offset, offset + size). A file bigger than a window gets only its first: the writer
-   * copies the rest in a loop of synchronous reads, which could not wait for a window on its way.
+   * Plans the windows holding [offset, offset + size). Of a file bigger than DEPTH windows, only the first DEPTH: the
+   * writer copies the rest in a loop of synchronous reads, during which no read of the threadpool can come back.
    */
   add(offset: number, size: number): void {
-    const end = size > WINDOW ? offset + 1 : offset + size;
+    const end = offset + Math.min(size, DEPTH * WINDOW - (offset % DIRECT_ALIGN));
     for (let pos = Math.max(offset, this.covered); pos < end; pos = this.covered) {
       const start = pos - (pos % DIRECT_ALIGN);
       this.windows.push({ start, state: 'planned', length: 0 });
@@ -75,12 +75,21 @@ export class ReadAhead {
     return { buf: w.buf!, start: w.start, length: w.length };
   }
 
-  /** A promise when the window holding `at` is still being read: the writer awaits it before the file. */
-  ready(at: number): Promise<void> | undefined {
+  /**
+   * A promise when a window holding part of [at, end) is still being read: the writer awaits it before the file. A
+   * file that runs into the next window waits for that one too, or the copy would read its tail itself while the
+   * threadpool reads the same bytes.
+   */
+  ready(at: number, end = at + 1): Promise<void> | undefined {
     this.passTo(at);
     this.pump();
-    const w = this.windows[this.head];
-    return w !== undefined && w.state === 'reading' && at >= w.start ? w.promise : undefined;
+    const pending: Promise<void>[] = [];
+    for (let i = this.head; i < this.windows.length && i < this.head + DEPTH; i++) {
+      const w = this.windows[i];
+      if (w.start >= end) break;
+      if (w.state === 'reading') pending.push(w.promise!);
+    }
+    return pending.length <= 1 ? pending[0] : Promise.all(pending).then(() => undefined);
   }
 
   /** Buffers this file holds: windows read or being read, not yet passed. */

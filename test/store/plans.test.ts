@@ -67,15 +67,19 @@ describe('stored plans', () => {
     await expectSameTree(out, await reference('ref'));
   });
 
-  it('a flatten plans what it has no plan for and keeps it: --layers N has its own, by the chain of those N layers', async () => {
+  it('a flatten plans what it has no plan for and keeps it, --layers N by the chain of those N layers; one that just unpacked the layers keeps none', async () => {
     const first = path.join(dir, 'first');
     const { planned } = await flatten(store, SAMPLE, first, { layers: 2 });
     const ref = planned.image.manifestDigest;
-    expect(await plansOnDisk()).toEqual([path.basename(await planFileOf(ref, 2))]);
+    expect(await plansOnDisk()).toEqual([]);
     const again = path.join(dir, 'again');
     await flatten(await Store.open(store.root), ref, again, { layers: 2 });
+    expect(await plansOnDisk()).toEqual([path.basename(await planFileOf(ref, 2))]);
     await expectSameTree(again, await reference('ref2', 2));
     await expectSameTree(first, again);
+    // The archive again: its layers are in the store now, so this is a flatten from the store that keeps its plan.
+    await flatten(await Store.open(store.root), SAMPLE, path.join(dir, 'whole'));
+    expect(await plansOnDisk()).toEqual([path.basename(await planFileOf(ref, 2)), path.basename(await planFileOf(ref))].sort());
   });
 
   it('a damaged plan is planned again, written right, and the tree is still the merge of the layers', async () => {

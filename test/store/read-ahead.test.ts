@@ -78,6 +78,30 @@ describe('read-ahead of uncached store files', () => {
     });
   }
 
+  it('a file that runs into the next window, once awaited, is read from the windows alone: the writer never reads its tail itself', async () => {
+    const { file, data } = await storedFile(11 * WINDOW);
+    // Each one starts 3000 bytes before a window's end; the bigger ones span three and four windows.
+    const locs = [1, 2, 3, 4, 6, 8].map((i, n) => ({ file, offset: i * WINDOW - 3000, size: n < 4 ? 8000 : n === 4 ? WINDOW + 8000 : 2 * WINDOW + 8000, uncached: true }));
+    const files = new ContentFiles();
+    const buf = Buffer.alloc(2000);
+    try {
+      files.plan(locs);
+      for (const loc of locs) {
+        await files.ready(loc);
+        for (let pos = 0; pos < loc.size; ) {
+          const n = files.read(loc, buf, pos);
+          if (n === 0) throw new Error(`nothing read at ${loc.offset}+${pos} of ${loc.size}`);
+          expect(buf.subarray(0, n).equals(data.subarray(loc.offset + pos, loc.offset + pos + n))).toBe(true);
+          pos += n;
+        }
+      }
+      expect(files.readsOfItsOwn).toBe(0);
+    } finally {
+      await files.settle();
+      files.close();
+    }
+  });
+
   it('holds a few windows whatever the number of store files: a file the writer has left gives its buffers back', async () => {
     const stored = await Promise.all(Array.from({ length: 12 }, () => storedFile(3 * WINDOW)));
     const locs = stored.flatMap(({ file }) => [0, 1, 2].map((i) => ({ file, offset: i * WINDOW + 512, size: 4096, uncached: true })));
