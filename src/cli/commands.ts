@@ -4,7 +4,7 @@ import { listImages, removeImage } from '../store/images.js';
 import { shortDigest } from '../spec/digest.js';
 import { exportToFile, flatten, keepPlan } from '../ops/flatten.js';
 import { createProgress, formatBytes } from './progress.js';
-import { abortOnSignal, collectGarbage, compileLessFromStore, COMMON, importHeapPolicy, importProgress, limitValues, LIMITS, LIMITS_USAGE, openStore, parse, SELECT, type Command } from './shared.js';
+import { abortOnSignal, collectGarbage, compileLessFromStore, COMMON, importPolicy, importProgress, limitValues, LIMITS, LIMITS_USAGE, openStore, parse, SELECT, type Command } from './shared.js';
 export type { Command } from './shared.js';
 import { printTable } from './table.js';
 
@@ -13,12 +13,15 @@ const importCommand: Command = async (argv) => {
   const limits = limitValues(values);
   const store = await openStore(values);
   const progress = createProgress(!values.quiet);
-  importHeapPolicy.beforeImport();
+  importPolicy.beforeImport();
   const { importImage } = await import('../ops/import-image.js');
   for (const input of positionals) {
-    const r = await importImage(store, input, { image: values.image, platform: values.platform, limits, onProgress: importProgress(progress), signal: abortOnSignal(), onLayerDecode: importHeapPolicy.onLayerDecode });
+    const r = await importImage(store, input, { image: values.image, platform: values.platform, limits, onProgress: importProgress(progress), signal: abortOnSignal(), onLayerDecode: importPolicy.onLayerDecode });
     progress.update('planning the final tree');
+    // As between a cold flatten's import and its plan (collectGarbage): the plan is not allocated on the import's garbage.
+    collectGarbage();
     await keepPlan(store, r.image);
+    importPolicy.beforeImport();
     progress.done();
     const name = r.image.names[0] ?? shortDigest(r.image.manifestDigest);
     process.stdout.write(`${name}\t${r.image.manifestDigest}\t${r.format}\t${r.layersUnpacked} layers unpacked, ${r.layersReused} already in the store\n`);
@@ -100,7 +103,7 @@ export const flattenCommand: Command = async (argv) => {
     force: values.force,
     signal: abortOnSignal(),
     onProgress: importProgress(progress),
-    ...importHeapPolicy,
+    ...importPolicy,
     afterImport: collectGarbage,
     onWriteProgress: (p) => progress.update(() => `writing: ${p.files} files, ${formatBytes(p.bytes)}`),
   });
@@ -122,7 +125,7 @@ const exportCommand: Command = async (argv) => {
   compileLessFromStore(positionals[0]);
   const store = await openStore(values);
   const progress = createProgress(!values.quiet);
-  await exportToFile(store, positionals[0], positionals[1], { ...planValues(values), signal: abortOnSignal(), onProgress: importProgress(progress), ...importHeapPolicy, afterImport: collectGarbage });
+  await exportToFile(store, positionals[0], positionals[1], { ...planValues(values), signal: abortOnSignal(), onProgress: importProgress(progress), ...importPolicy, afterImport: collectGarbage });
   progress.done();
   return 0;
 };
