@@ -109,30 +109,35 @@ export function collectGarbage(): void {
  * 0.3-0.4 s of a 2-core machine's main thread (bench/README.md has the pairs). The import's own peak RSS did not
  * move (scale-1 memory bench image: 188 against 191 MB); the plan and the writer would (232 against 191 MB at scale
  * 1), so collectGarbage() gives V8 its own choice back before them, and so does a layer decoded on the JS heap
- * (fzstd), whose garbage took the zstd bench row to 149-157 MB against 131-138 MB. Before the import, the other
- * threads also give the main thread way (deferOtherThreads). CLI-only measures, like the two below (a library must
+ * (fzstd), whose garbage took the zstd bench row to 149-157 MB against 131-138 MB. A layer decoded in the threadpool
+ * has the other threads give the main thread way (deferOtherThreads). CLI-only measures, like the two below (a library must
  * not retune its host's process); a no-op where the runtime refuses them.
  */
 export const importPolicy = {
   beforeImport(): void {
     setHeapGrowth(300);
-    deferOtherThreads();
   },
   onLayerDecode(d: LayerDecode): void {
     if (d.onHeap) settleHeapGrowth();
+    else deferOtherThreads();
   },
 };
 
 const DEFERRED_NICE = 10;
+let deferred = false;
 
 /**
  * During an import the main thread hashes, parses and hands every chunk on, and the decoders in the threadpool wait
  * for it; with fewer cores than busy threads, the kernel's fair share let them (and V8's compiler and GC threads)
  * take the core it needed. So every other thread of the process gets nice +10 (a process may lower its own threads'
- * priority without privilege). 16 interleaved cold flattens of the bench image on 2 cores: median 2.125 against
- * 2.205 s, 14 of 16 pairs faster. Linux lists a process's threads in /proc/self/task; elsewhere nothing changes.
+ * priority without privilege), once, when the first layer is decoded in the threadpool. 16 interleaved cold flattens
+ * of the bench image on 2 cores: median 2.125 against 2.205 s, 14 of 16 pairs faster. Not for fzstd, which decodes
+ * on the main thread itself (5 pairs of the zstd image: no gain). Linux lists a process's threads in
+ * /proc/self/task; elsewhere nothing changes.
  */
 function deferOtherThreads(): void {
+  if (deferred) return;
+  deferred = true;
   let tids: string[];
   try {
     tids = readdirSync('/proc/self/task');
