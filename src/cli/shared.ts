@@ -109,9 +109,9 @@ export function collectGarbage(): void {
  * 0.3-0.4 s of a 2-core machine's main thread (bench/README.md has the pairs). The import's own peak RSS did not
  * move (scale-1 memory bench image: 188 against 191 MB); the plan and the writer would (232 against 191 MB at scale
  * 1), so collectGarbage() gives V8 its own choice back before them, and so does a layer decoded on the JS heap
- * (fzstd), whose garbage took the zstd bench row to 149-157 MB against 131-138 MB. A layer decoded in the threadpool
- * has the other threads give the main thread way (deferOtherThreads). CLI-only measures, like the two below (a library must
- * not retune its host's process); a no-op where the runtime refuses them.
+ * (fzstd), whose garbage took the zstd bench row to 149-157 MB against 131-138 MB. A layer decoded in the
+ * threadpool has the other threads give the main thread way (deferOtherThreads). CLI-only measures, like the two
+ * below (a library must not retune its host's process); a no-op where the runtime refuses them.
  */
 export const importPolicy = {
   beforeImport(): void {

@@ -63,8 +63,9 @@ const diffIDsOf = (image: StoredImage): Digest[] => image.layers.map((l) => l.di
 
 /**
  * The writers' plan: the store's, when it has one for these layers (store/plans.ts), else merged from the layer
- * indexes and kept for next time (unless this call unpacked them). Writers copy bytes and never look at a file's sha256: none is computed.
- * `beforeMerge` gets the number of entries the tree is made of: the index entries to merge or, about, a stored plan's nodes.
+ * indexes and kept for next time (unless this call unpacked them). Writers copy bytes and never look at a file's
+ * sha256: none is computed. `beforeMerge` gets the number of entries the tree is made of: the index entries to
+ * merge or, about, a stored plan's nodes.
  */
 async function writersPlan(store: Store, ref: string, opts: PlanOptions, beforeMerge?: (resolved: ResolvedImage, entries: number) => void): Promise<PlannedImage> {
   const resolved = await resolveImage(store, ref, { ...opts, fileHashes: opts.fileHashes ?? false });
