@@ -13,15 +13,14 @@ const importCommand: Command = async (argv) => {
   const limits = limitValues(values);
   const store = await openStore(values);
   const progress = createProgress(!values.quiet);
-  importPolicy.beforeImport();
   const { importImage } = await import('../ops/import-image.js');
   for (const input of positionals) {
+    importPolicy.beforeImport();
     const r = await importImage(store, input, { image: values.image, platform: values.platform, limits, onProgress: importProgress(progress), signal: abortOnSignal(), onLayerDecode: importPolicy.onLayerDecode });
     progress.update('planning the final tree');
     // As between a cold flatten's import and its plan (collectGarbage): the plan is not allocated on the import's garbage.
     collectGarbage();
     await keepPlan(store, r.image);
-    importPolicy.beforeImport();
     progress.done();
     const name = r.image.names[0] ?? shortDigest(r.image.manifestDigest);
     process.stdout.write(`${name}\t${r.image.manifestDigest}\t${r.format}\t${r.layersUnpacked} layers unpacked, ${r.layersReused} already in the store\n`);
